@@ -1,0 +1,1 @@
+"""The HTTP layer: routes, authentication, error mapping. Nothing below it knows HTTP."""

