@@ -87,9 +87,7 @@ def store(redis_client: Redis, keyspace: KeySpace) -> CustomerStore:
 
 
 @pytest.fixture
-async def client(
-    redis_client: Redis, settings: Settings
-) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def client(redis_client: Redis, settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     app = create_app(settings, redis=redis_client)
     async with AsyncTestClient(app) as test_client:
         yield test_client

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from prefstore.errors import InvalidInput, NotFound, Unauthenticated
 from prefstore.keys import KeySpace
 from prefstore.models import ApiKeyCreated, ApiKeyInfo, Scope
-from prefstore.redis_adapter import translated_errors
+from prefstore.redis_adapter import as_text, bytes_dict, translated_errors
 
 KEY_PREFIX = "psk_"
 ALL_SCOPES: tuple[Scope, ...] = get_args(Scope)
@@ -84,8 +84,8 @@ class KeyStore:
 
     async def list(self) -> list[ApiKeyInfo]:
         async with translated_errors():
-            ids = sorted(i.decode() for i in await self._redis.smembers(self._keys.api_key_index))
-            entries = [await self._redis.hgetall(self._keys.api_key(i)) for i in ids]
+            ids = sorted(as_text(i) for i in await self._redis.smembers(self._keys.api_key_index))
+            entries = [bytes_dict(await self._redis.hgetall(self._keys.api_key(i))) for i in ids]
         return [self._info(i, e) for i, e in zip(ids, entries, strict=True) if e]
 
     async def revoke(self, key_id: str) -> ApiKeyInfo:
@@ -94,7 +94,7 @@ class KeyStore:
             if not await self._redis.exists(key):
                 raise NotFound(f"no API key {key_id}")
             await self._redis.hsetnx(key, "revoked_at", datetime.now(UTC).isoformat())
-            entry = await self._redis.hgetall(key)
+            entry = bytes_dict(await self._redis.hgetall(key))
         return self._info(key_id, entry)
 
     async def verify(self, key: str) -> ApiKeyInfo:
@@ -103,7 +103,7 @@ class KeyStore:
         if key_id is None:
             raise Unauthenticated("malformed API key")
         async with translated_errors():
-            entry = await self._redis.hgetall(self._keys.api_key(key_id))
+            entry = bytes_dict(await self._redis.hgetall(self._keys.api_key(key_id)))
         stored = entry.get(b"hash", b"").decode()
         if not entry or not hmac.compare_digest(stored, _digest(key)):
             raise Unauthenticated("unknown API key")

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from prefstore.keys import KeySpace
 from prefstore.models import ChangeEntry
-from prefstore.redis_adapter import translated_errors
+from prefstore.redis_adapter import as_text, bytes_dict, translated_errors
 
 FEED_MAXLEN = 5_000_000
 """Approximate cap on the stream; older audit entries are trimmed past it."""
@@ -23,12 +23,15 @@ _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(ChangeEntry)
 
 
-def encode_entry(entry: ChangeEntry) -> dict[bytes, bytes]:
+def encode_entry(entry: ChangeEntry) -> dict[Any, Any]:
     return {b"e": _encoder.encode(entry)}
 
 
-def decode_entries(raw: Sequence[tuple[bytes, dict[bytes, bytes]]]) -> list[tuple[str, ChangeEntry]]:
-    return [(entry_id.decode(), _decoder.decode(fields[b"e"])) for entry_id, fields in raw]
+def decode_entries(raw: Sequence[Any]) -> list[tuple[str, ChangeEntry]]:
+    """Stream entries as redis-py returns them: (id, {field: value})."""
+    return [
+        (as_text(entry_id), _decoder.decode(bytes_dict(fields)[b"e"])) for entry_id, fields in raw
+    ]
 
 
 class ChangeFeed:
@@ -48,7 +51,7 @@ class ChangeFeed:
         self, after: str, count: int = 1000, block_ms: int | None = None
     ) -> list[tuple[str, ChangeEntry]]:
         async with translated_errors():
-            result = await self._redis.xread(
+            result: Any = await self._redis.xread(
                 {self._keys.changes: after}, count=count, block=block_ms
             )
         if not result:
@@ -62,7 +65,7 @@ class ChangeFeed:
         last = "+"
         while len(found) < limit:
             async with translated_errors():
-                batch = await self._redis.xrevrange(self._keys.changes, last, "-", count=1000)
+                batch: Any = await self._redis.xrevrange(self._keys.changes, last, "-", count=1000)
             if not batch:
                 break
             for entry_id, entry in decode_entries(batch):

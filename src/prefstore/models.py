@@ -118,9 +118,7 @@ class CustomerPatch(_Input, kw_only=True):
     name: Name | None = None
     emails: Annotated[list[EmailText], Meta(max_length=10)] | None = None
     phones: Annotated[list[PhoneText], Meta(max_length=10)] | None = None
-    identifiers: Annotated[dict[IdentifierKind, IdentifierValue], Meta(max_length=10)] | None = (
-        None
-    )
+    identifiers: Annotated[dict[IdentifierKind, IdentifierValue], Meta(max_length=10)] | None = None
     tags: Annotated[list[Tag], Meta(max_length=50)] | None = None
     dates: Annotated[dict[DateKind, date], Meta(max_length=10)] | None = None
 

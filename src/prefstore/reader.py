@@ -12,7 +12,12 @@ from redis.asyncio import Redis
 from prefstore.errors import InvalidInput
 from prefstore.identifiers import normalise_email, normalise_other, normalise_phone
 from prefstore.keys import CARD_FIELD_STAFF, CARD_FIELD_TOUCHPOINT, CARD_FIELD_VERSION, KeySpace
-from prefstore.redis_adapter import LOOKUP_BY_IDENTIFIER, translated_errors
+from prefstore.redis_adapter import (
+    LOOKUP_BY_IDENTIFIER,
+    as_bytes,
+    as_text,
+    translated_errors,
+)
 
 View = Literal["touchpoint", "staff"]
 _FIELDS: dict[str, bytes] = {"touchpoint": CARD_FIELD_TOUCHPOINT, "staff": CARD_FIELD_STAFF}
@@ -36,7 +41,7 @@ class CardReader:
             version, body = await self._redis.hmget(
                 self._keys.card(customer_id), [CARD_FIELD_VERSION, _FIELDS[view]]
             )
-        return CardBytes(version, body) if body is not None else None
+        return CardBytes(as_bytes(version), as_bytes(body)) if body is not None else None
 
     def identifier_key(self, kind: str, raw: str) -> str:
         if kind == "phone":
@@ -54,7 +59,7 @@ class CardReader:
             found = await self._lookup_script(keys=[key], args=[self._prefix, _FIELDS[view]])
         if not found or found[1] is None:
             return None
-        return CardBytes(found[0], found[1])
+        return CardBytes(as_bytes(found[0]), as_bytes(found[1]))
 
     async def by_identifier_two_trips(self, kind: str, raw: str, view: View) -> CardBytes | None:
         """The same lookup without a script, for Redis Cluster (index and card in two slots)."""
@@ -63,7 +68,7 @@ class CardReader:
             owner = await self._redis.get(key)
         if owner is None:
             return None
-        return await self.by_id(owner.decode(), view)
+        return await self.by_id(as_text(owner), view)
 
 
 def require_one_identifier(params: dict[str, str]) -> tuple[str, str]:

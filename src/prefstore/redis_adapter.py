@@ -19,6 +19,25 @@ from prefstore.errors import Unavailable
 
 RedisClient = Redis
 
+
+def as_bytes(value: object) -> bytes:
+    """redis-py types replies as `bytes | str`; with decode_responses off they are bytes."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    raise TypeError(f"expected a bulk string reply, got {type(value).__name__}")
+
+
+def as_text(value: object) -> str:
+    return as_bytes(value).decode()
+
+
+def bytes_dict(value: object) -> dict[bytes, bytes]:
+    assert isinstance(value, dict)
+    return {as_bytes(k): as_bytes(v) for k, v in value.items()}
+
+
 # Connection-level failures: the server is down, restarting, loading, or too slow.
 OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     redis_errors.ConnectionError,

@@ -38,10 +38,11 @@ from prefstore.models import (
     Event,
     EventInput,
     EventPage,
+    History,
     NoteInput,
     PreferenceInput,
 )
-from prefstore.redis_adapter import translated_errors
+from prefstore.redis_adapter import as_bytes, as_text, translated_errors
 
 MAX_WRITE_ATTEMPTS = 8
 MAX_EVENT_PAGE = 200
@@ -122,7 +123,7 @@ class CustomerStore:
                 async with translated_errors(), self.redis.pipeline(transaction=True) as pipe:
                     await pipe.watch(rec_key)
                     raw = await pipe.get(rec_key)
-                    current = decode_record(raw) if raw is not None else None
+                    current = decode_record(as_bytes(raw)) if raw is not None else None
                     if expect_version is not None:
                         have = current.version if current else 0
                         if have != expect_version:
@@ -150,7 +151,7 @@ class CustomerStore:
         await pipe.watch(*claims)
         owners = await pipe.mget(claims)
         for key, owner in zip(claims, owners, strict=True):
-            if owner is not None and owner.decode() != new.id:
+            if owner is not None and as_text(owner) != new.id:
                 kind = wanted[key][0]
                 raise Conflict(
                     f"this {kind} belongs to another customer", field=_identifier_field(kind)
@@ -163,7 +164,7 @@ class CustomerStore:
         new.version = (old.version if old else 0) + 1
         card = render(new, self.notes_on_card)
         keys = self.keys
-        pipe.multi()
+        pipe.multi()  # type: ignore[no-untyped-call]
         pipe.set(keys.record(new.id), encode_record(new))
         pipe.hset(
             keys.card(new.id),
@@ -188,7 +189,11 @@ class CustomerStore:
         self, pipe: Pipeline, op: str, customer_id: str, version: int, actor: str, fields: list[str]
     ) -> None:
         entry = ChangeEntry(
-            op=op, customer_id=customer_id, version=version, actor=actor, at=self.clock(),
+            op=op,
+            customer_id=customer_id,
+            version=version,
+            actor=actor,
+            at=self.clock(),
             fields=fields,
         )
         pipe.xadd(self.keys.changes, encode_entry(entry), maxlen=FEED_MAXLEN, approximate=True)
@@ -219,25 +224,21 @@ class CustomerStore:
 
         return await self._transaction(record.id, build, actor=actor)
 
-    async def replace(
-        self, record: CustomerRecord, events: list[Event], *, actor: str
-    ) -> Written:
+    async def replace(self, record: CustomerRecord, events: list[Event], *, actor: str) -> Written:
         """Write a whole record (import/restore) with its events, unchanged if equal."""
 
         async def build(pipe: Pipeline, current: CustomerRecord | None) -> Mutation | None:
             new = msgspec.structs.replace(
                 record,
                 version=current.version if current else 0,
-                history=current.history if current else records.History(),
+                history=current.history if current else History(),
             )
             fresh = await self._new_events(pipe, record.id, events)
             if current is not None and new == current and not fresh:
                 return None
             for event in fresh:
                 records.count_event(new.history, event)
-            return Mutation(
-                new, "import", ["*"], [self._event_command(new.id, e) for e in fresh]
-            )
+            return Mutation(new, "import", ["*"], [self._event_command(new.id, e) for e in fresh])
 
         return await self._transaction(record.id, build, actor=actor)
 
@@ -246,7 +247,7 @@ class CustomerStore:
             raw = await self.redis.get(self.keys.record(customer_id))
         if raw is None:
             raise NotFound(f"no customer {customer_id}")
-        return decode_record(raw)
+        return decode_record(as_bytes(raw))
 
     async def patch(
         self,
@@ -392,7 +393,9 @@ class CustomerStore:
                 return None
             records.count_event(record.history, event)
             return Mutation(
-                record, f"event.{event.type}", ["events"],
+                record,
+                f"event.{event.type}",
+                ["events"],
                 [self._event_command(customer_id, event)],
             )
 
@@ -407,8 +410,12 @@ class CustomerStore:
         top, skip = _parse_cursor(cursor)
         async with translated_errors():
             exists = await self.redis.exists(self.keys.record(customer_id))
-            rows = await self.redis.zrevrangebyscore(
-                self.keys.events(customer_id), top, "-inf", start=skip, num=limit,
+            rows: list[tuple[bytes, float]] = await self.redis.zrevrangebyscore(  # type: ignore[assignment]
+                self.keys.events(customer_id),
+                top,
+                "-inf",
+                start=skip,
+                num=limit,
                 withscores=True,
             )
         if not exists:
@@ -425,7 +432,7 @@ class CustomerStore:
     async def all_events(self, customer_id: str) -> list[Event]:
         async with translated_errors():
             rows = await self.redis.zrange(self.keys.events(customer_id), 0, -1)
-        return [_event_decoder.decode(raw) for raw in rows]
+        return [_event_decoder.decode(as_bytes(raw)) for raw in rows]
 
     # ------------------------------------------------------------ access and erasure
     async def export(self, customer_id: str) -> CustomerExport:
@@ -444,10 +451,12 @@ class CustomerStore:
                 async with translated_errors(), self.redis.pipeline(transaction=True) as pipe:
                     await pipe.watch(rec_key)
                     raw = await pipe.get(rec_key)
-                    record = self._existing(customer_id, decode_record(raw) if raw else None)
+                    record = self._existing(
+                        customer_id, decode_record(as_bytes(raw)) if raw else None
+                    )
                     identifier_keys = list(self._identifier_keys(record))
                     hashes = self._suppression_hashes(record, salt)
-                    pipe.multi()
+                    pipe.multi()  # type: ignore[no-untyped-call]
                     pipe.delete(*self.keys.customer_keys(customer_id), *identifier_keys)
                     if hashes:
                         pipe.sadd(self.keys.suppressed, *hashes)
@@ -466,8 +475,7 @@ class CustomerStore:
             async with translated_errors():
                 await self.redis.set(key, secrets.token_bytes(32), nx=True)
                 salt = await self.redis.get(key)
-            assert salt is not None
-            self._salt = salt
+            self._salt = as_bytes(salt)
         return self._salt
 
     def _suppression_hashes(self, record: CustomerRecord, salt: bytes) -> list[str]:

@@ -51,9 +51,9 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
         async with AsyncExitStack() as stack:
             client = redis
             if client is None:
-                url = settings.redis_url or await stack.enter_async_context(
-                    EmbeddedRedis(settings.data_dir)
-                )
+                url = settings.redis_url
+                if url is None:
+                    url = await stack.enter_async_context(EmbeddedRedis(settings.data_dir))
                 client = connect(url, settings.redis_timeout)
                 stack.push_async_callback(client.aclose)
             services = Services.build(settings, client)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -56,7 +57,7 @@ class KeyCache:
         return principal
 
 
-def presented_key(connection: ASGIConnection[object, object, object, object]) -> str | None:
+def presented_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     headers = connection.headers
     authorization = headers.get("authorization")
     if authorization:
@@ -74,7 +75,7 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
         super().__init__(app, exclude=PUBLIC_PATHS)
 
     async def authenticate_request(
-        self, connection: ASGIConnection[object, object, object, object]
+        self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         key = presented_key(connection)
         if key is None:
@@ -85,7 +86,7 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
 
 
 def require_scope(
-    connection: ASGIConnection[object, object, object, object], handler: BaseRouteHandler
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """Guard: the route's `opt["scope"]` must be among the caller's scopes."""
     needed = handler.opt.get("scope")
@@ -96,7 +97,7 @@ def require_scope(
         raise Forbidden(f"this key lacks the '{needed}' scope")
 
 
-def principal_of(connection: ASGIConnection[object, object, object, object]) -> Principal:
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     principal = connection.scope.get("auth")
     assert isinstance(principal, Principal), "route reached without authentication"
     return principal

@@ -34,7 +34,9 @@ IfMatch = Annotated[
 IdempotencyKey = Annotated[
     str | None,
     Parameter(
-        header="Idempotency-Key", required=False, max_length=128,
+        header="Idempotency-Key",
+        required=False,
+        max_length=128,
         pattern=r"^[A-Za-z0-9._:-]{1,128}$",
         description="Operation id, if the body has none: a retried event counts once",
     ),
@@ -75,7 +77,9 @@ class CustomerController(Controller):
         return rendered_response(written.card, who.view)  # type: ignore[return-value]
 
     @delete(
-        "/{customer_id:str}", opt=ADMIN, status_code=200,
+        "/{customer_id:str}",
+        opt=ADMIN,
+        status_code=200,
         summary="Erase the person (GDPR): every trace, plus a suppression entry",
     )
     async def erase(self, request: AnyRequest, customer_id: str) -> Erased:
@@ -119,7 +123,9 @@ class CustomerController(Controller):
         return rendered_response(written.card, who.view, 201)  # type: ignore[return-value]
 
     @delete(
-        "/{customer_id:str}/{kind:str}/{item_id:str}", opt=WRITE, status_code=200,
+        "/{customer_id:str}/{kind:str}/{item_id:str}",
+        opt=WRITE,
+        status_code=200,
         summary="Remove an allergy, preference or note by id",
         description="`kind` is `allergies`, `preferences` or `notes`.",
     )

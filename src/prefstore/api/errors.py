@@ -89,7 +89,10 @@ def validation_error(
         field = reason.split("`")[1] if "`" in reason else field
     status = 422 if first.get("source") == "body" else 400
     body = ErrorBody(
-        status=status, error="invalid_input", detail=f"{field}: {reason}", field=field,
+        status=status,
+        error="invalid_input",
+        detail=f"{field}: {reason}",
+        field=field,
         reason=reason,
     )
     return _respond(body)

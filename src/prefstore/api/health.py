@@ -43,8 +43,12 @@ async def readyz(request: Request[Any, Any, State]) -> Readiness:
 
 
 @get(
-    "/metrics", guards=[require_scope], opt={"scope": "admin"}, tags=["health"],
-    summary="Prometheus metrics", media_type=MediaType.TEXT,
+    "/metrics",
+    guards=[require_scope],
+    opt={"scope": "admin"},
+    tags=["health"],
+    summary="Prometheus metrics",
+    media_type=MediaType.TEXT,
 )
 async def metrics() -> Response[bytes]:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -26,7 +26,9 @@ def card_bytes_response(card: CardBytes, status: int = 200) -> Response[bytes]:
 def rendered_response(card: RenderedCard, view: View, status: int = 200) -> Response[bytes]:
     body = card.staff if view == "staff" else card.touchpoint
     return Response(
-        content=body, status_code=status, media_type=MediaType.JSON,
+        content=body,
+        status_code=status,
+        media_type=MediaType.JSON,
         headers={"etag": etag(card.version)},
     )
 
@@ -37,5 +39,5 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
     if not text.isdigit():
-        raise InvalidInput("If-Match", "must be an ETag returned by this service, e.g. \"3\"")
+        raise InvalidInput("If-Match", 'must be an ETag returned by this service, e.g. "3"')
     return int(text)
