@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import fakeredis
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
@@ -44,15 +46,21 @@ async def _delete_prefix(client: Redis, prefix: str) -> None:
         await client.delete(key)
 
 
+@dataclass
+class Backend:
+    name: str
+    client: Redis
+    prefix: str
+    url: str | None
+    """None for fakeredis (in-process: the app is handed the client itself)."""
+
+
 @pytest.fixture(params=BACKENDS)
-async def redis_backend(
-    request: pytest.FixtureRequest,
-) -> AsyncIterator[tuple[Redis, str]]:
-    """(client, key prefix) on each backend."""
+async def redis_backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     prefix = f"t{uuid.uuid4().hex[:10]}:"
     if request.param == "fake":
         client: Redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
-        yield client, prefix
+        yield Backend("fake", client, prefix, None)
         await client.aclose()
         return
     if request.param == "real":
@@ -61,19 +69,21 @@ async def redis_backend(
         assert EXTERNAL_URL
         url = EXTERNAL_URL
     client = connect(url, timeout=2.0)
-    yield client, prefix
+    yield Backend(request.param, client, prefix, url)
     await _delete_prefix(client, prefix)
     await client.aclose()
 
 
 @pytest.fixture
-def settings(redis_backend: tuple[Redis, str]) -> Settings:
-    return Settings(key_prefix=redis_backend[1], redis_url="redis://unused")
+def settings(redis_backend: Backend) -> Settings:
+    return Settings(
+        key_prefix=redis_backend.prefix, redis_url=redis_backend.url or "redis://unused"
+    )
 
 
 @pytest.fixture
-def redis_client(redis_backend: tuple[Redis, str]) -> Redis:
-    return redis_backend[0]
+def redis_client(redis_backend: Backend) -> Redis:
+    return redis_backend.client
 
 
 @pytest.fixture
@@ -86,10 +96,17 @@ def store(redis_client: Redis, keyspace: KeySpace) -> CustomerStore:
     return CustomerStore(redis_client, keyspace, region="US")
 
 
+def app_for(backend: Backend, settings: Settings) -> Litestar:
+    """The app on this backend. On a real server the app opens its own connections: the
+    test client runs the app on its own event loop, where the test's connections don't work."""
+    if backend.url is None:
+        return create_app(settings, redis=backend.client)
+    return create_app(settings)
+
+
 @pytest.fixture
-async def client(redis_client: Redis, settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-    app = create_app(settings, redis=redis_client)
-    async with AsyncTestClient(app) as test_client:
+async def client(redis_backend: Backend, settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    async with AsyncTestClient(app_for(redis_backend, settings)) as test_client:
         yield test_client
 
 

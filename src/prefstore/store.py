@@ -8,8 +8,10 @@ none of it does; a concurrent writer makes EXEC fail and the write is retried on
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import random
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -44,7 +46,8 @@ from prefstore.models import (
 )
 from prefstore.redis_adapter import as_bytes, as_text, translated_errors
 
-MAX_WRITE_ATTEMPTS = 8
+MAX_WRITE_ATTEMPTS = 40
+"""Optimistic retries before a write gives up with Conflict; each waits a little longer."""
 MAX_EVENT_PAGE = 200
 
 _record_encoder = msgspec.msgpack.Encoder()
@@ -128,7 +131,10 @@ class CustomerStore:
                         have = current.version if current else 0
                         if have != expect_version:
                             raise StaleVersion(expect_version, have)
-                    mutation = await build(pipe, current)
+                    # `build` mutates its own copy: `current` must stay the old state so the
+                    # identifiers it owned can be released.
+                    working = decode_record(as_bytes(raw)) if raw is not None else None
+                    mutation = await build(pipe, working)
                     if mutation is None:
                         assert current is not None
                         return Written(render(current, self.notes_on_card), changed=False)
@@ -137,7 +143,7 @@ class CustomerStore:
                     await pipe.execute()
                     return Written(card, changed=True)
             except WatchError:
-                continue
+                await _back_off(_attempt)
         raise Conflict(f"customer {customer_id} is being changed by others; try again")
 
     async def _claim_identifiers(
@@ -360,7 +366,8 @@ class CustomerStore:
         return list(unique.values())
 
     def _event_command(self, customer_id: str, event: Event) -> Callable[[Pipeline], Any]:
-        score = event.at.timestamp() * 1000 if event.at else 0.0
+        # Whole milliseconds: the paging cursor carries the score as an integer.
+        score = int(event.at.timestamp() * 1000) if event.at else 0
         payload = msgspec.msgpack.encode(event)
         ev_key, ops_key = self.keys.events(customer_id), self.keys.operations(customer_id)
 
@@ -464,7 +471,7 @@ class CustomerStore:
                     await pipe.execute()
                     return Erased(id=customer_id, erased_at=self.clock())
             except WatchError:
-                continue
+                await _back_off(_attempt)
         raise Conflict(f"customer {customer_id} is being changed by others; try again")
 
     async def suppression_salt(self) -> bytes:
@@ -492,6 +499,11 @@ class CustomerStore:
         async with translated_errors():
             flags = await self.redis.smismember(self.keys.suppressed, hashes)
         return any(flags)
+
+
+async def _back_off(attempt: int) -> None:
+    """Jittered wait after losing an optimistic race, so contenders spread out."""
+    await asyncio.sleep(random.uniform(0, min(0.002 * (attempt + 1), 0.02)))
 
 
 def _parse_cursor(cursor: str | None) -> tuple[str, int]:

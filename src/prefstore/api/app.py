@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
             app.state.key_cache = KeyCache(services.keystore, settings.key_cache_seconds)
             yield
 
-    prometheus = PrometheusConfig(app_name="prefstore", group_path=True, exclude=["^/metrics$"])
+    prometheus = PrometheusConfig(app_name="prefstore", prefix="prefstore", group_path=True, exclude=["^/metrics$"])
     return Litestar(
         route_handlers=[CustomerController, lookup, healthz, readyz, metrics],
         lifespan=[lifespan],

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, Parameter
 
 from prefstore.api.auth import principal_of, require_scope
 from prefstore.api.http_util import card_bytes_response, parse_if_match, rendered_response
@@ -29,18 +29,20 @@ from prefstore.models import (
 AnyRequest = Request[Any, Any, State]
 IfMatch = Annotated[
     str | None,
-    Parameter(header="If-Match", required=False, description="ETag the client last saw"),
+    HeaderParameter(name="If-Match", required=False, description="ETag the client last saw"),
 ]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         max_length=128,
         pattern=r"^[A-Za-z0-9._:-]{1,128}$",
         description="Operation id, if the body has none: a retried event counts once",
     ),
 ]
+ItemId = Annotated[str, Parameter(max_length=64)]
+
 READ = {"scope": "lookup"}
 WRITE = {"scope": "write"}
 ADMIN = {"scope": "admin"}
@@ -123,25 +125,37 @@ class CustomerController(Controller):
         return rendered_response(written.card, who.view, 201)  # type: ignore[return-value]
 
     @delete(
-        "/{customer_id:str}/{kind:str}/{item_id:str}",
+        "/{customer_id:str}/allergies/{item_id:str}",
         opt=WRITE,
         status_code=200,
-        summary="Remove an allergy, preference or note by id",
-        description="`kind` is `allergies`, `preferences` or `notes`.",
+        summary="Remove an allergy or dietary need",
     )
-    async def remove_item(
-        self,
-        request: AnyRequest,
-        customer_id: str,
-        kind: str,
-        item_id: Annotated[str, Parameter(max_length=64)],
-        if_match: IfMatch,
+    async def remove_allergy(
+        self, request: AnyRequest, customer_id: str, item_id: ItemId, if_match: IfMatch
     ) -> Response[Card]:
-        who = principal_of(request)
-        written = await services(request).store.remove_item(
-            customer_id, kind, item_id, actor=who.name, expect_version=parse_if_match(if_match)
-        )
-        return rendered_response(written.card, who.view)  # type: ignore[return-value]
+        return await _remove(request, customer_id, "allergies", item_id, if_match)
+
+    @delete(
+        "/{customer_id:str}/preferences/{item_id:str}",
+        opt=WRITE,
+        status_code=200,
+        summary="Remove a like or dislike",
+    )
+    async def remove_preference(
+        self, request: AnyRequest, customer_id: str, item_id: ItemId, if_match: IfMatch
+    ) -> Response[Card]:
+        return await _remove(request, customer_id, "preferences", item_id, if_match)
+
+    @delete(
+        "/{customer_id:str}/notes/{item_id:str}",
+        opt=WRITE,
+        status_code=200,
+        summary="Remove a note",
+    )
+    async def remove_note(
+        self, request: AnyRequest, customer_id: str, item_id: ItemId, if_match: IfMatch
+    ) -> Response[Card]:
+        return await _remove(request, customer_id, "notes", item_id, if_match)
 
     # -------------------------------------------------------------- events
     @post("/{customer_id:str}/events", opt=WRITE, summary="Record a visit, purchase, …")
@@ -168,3 +182,13 @@ class CustomerController(Controller):
         cursor: Annotated[str | None, Parameter(max_length=64)] = None,
     ) -> EventPage:
         return await services(request).store.list_events(customer_id, limit=limit, cursor=cursor)
+
+
+async def _remove(
+    request: AnyRequest, customer_id: str, kind: str, item_id: str, if_match: str | None
+) -> Response[Card]:
+    who = principal_of(request)
+    written = await services(request).store.remove_item(
+        customer_id, kind, item_id, actor=who.name, expect_version=parse_if_match(if_match)
+    )
+    return rendered_response(written.card, who.view)  # type: ignore[return-value]
