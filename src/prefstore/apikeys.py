@@ -88,6 +88,14 @@ class KeyStore:
             entries = [bytes_dict(await self._redis.hgetall(self._keys.api_key(i))) for i in ids]
         return [self._info(i, e) for i, e in zip(ids, entries, strict=True) if e]
 
+    async def info(self, key_id: str) -> ApiKeyInfo:
+        """A key's info by id, revoked or not (web sessions re-check their key with it)."""
+        async with translated_errors():
+            entry = bytes_dict(await self._redis.hgetall(self._keys.api_key(key_id)))
+        if not entry:
+            raise NotFound(f"no API key {key_id}")
+        return self._info(key_id, entry)
+
     async def revoke(self, key_id: str) -> ApiKeyInfo:
         key = self._keys.api_key(key_id)
         async with translated_errors():

@@ -24,6 +24,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """How long a verified API key is trusted without asking Redis again (bounds revocation lag)."""
     notes_on_card: int = 10
     log_level: str = "info"
+    session_secret: str | None = None
+    """Signs the web page's CSRF tokens; None: a random one per process (set it when several
+    processes serve the page)."""
+    session_seconds: int = 8 * 3600
+    """A staff sign-in on the web page lasts this long at most; then staff sign in again."""
+    cookie_secure: bool = False
+    """Mark the page's cookies Secure (serve the page over HTTPS, then set this)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -41,4 +48,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             key_cache_seconds=float(env.get("PREFSTORE_KEY_CACHE_SECONDS", base.key_cache_seconds)),
             notes_on_card=int(env.get("PREFSTORE_NOTES_ON_CARD", base.notes_on_card)),
             log_level=env.get("PREFSTORE_LOG_LEVEL", base.log_level),
+            session_secret=env.get("PREFSTORE_SESSION_SECRET") or None,
+            session_seconds=int(env.get("PREFSTORE_SESSION_SECONDS", base.session_seconds)),
+            cookie_secure=env.get("PREFSTORE_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         )

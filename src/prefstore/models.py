@@ -110,6 +110,8 @@ class CustomerCreate(_Input, kw_only=True):
     allergies: Annotated[list[AllergyInput], Meta(max_length=50)] = []
     preferences: Annotated[list[PreferenceInput], Meta(max_length=200)] = []
     notes: Annotated[list[NoteInput], Meta(max_length=50)] = []
+    city: Location | None = None
+    """Where the customer lives or shops: a cue to tell two people of one name apart."""
 
 
 class CustomerPatch(_Input, kw_only=True):
@@ -121,6 +123,7 @@ class CustomerPatch(_Input, kw_only=True):
     identifiers: Annotated[dict[IdentifierKind, IdentifierValue], Meta(max_length=10)] | None = None
     tags: Annotated[list[Tag], Meta(max_length=50)] | None = None
     dates: Annotated[dict[DateKind, date], Meta(max_length=10)] | None = None
+    city: Location | None = None
 
 
 # ---------------------------------------------------------------- stored record
@@ -199,6 +202,7 @@ class CustomerRecord(_Stored, kw_only=True):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 0
+    city: str | None = None
 
 
 # ---------------------------------------------------------------- what touchpoints see
@@ -293,3 +297,48 @@ class ErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     detail: str
     field: str | None = None
     reason: str | None = None
+
+
+# ---------------------------------------------------------------- batch import (issue 4)
+class RowRejection(msgspec.Struct, kw_only=True):
+    """One row the import did not apply, and why: fix the row and import it again."""
+
+    line: int
+    """Line of the input where the row starts (1 is a CSV header)."""
+    field: str
+    """The input column (or NDJSON key) at fault; `row` when it is the row as a whole."""
+    reason: str
+
+
+class DuplicateCandidate(msgspec.Struct, kw_only=True):
+    """A row that would create a customer who looks like an existing one (dry run)."""
+
+    line: int
+    name: str
+    customer_id: str
+    """The existing customer it resembles."""
+    existing_name: str
+    score: float
+    """rapidfuzz name similarity, 0-100."""
+    matched_on: str
+    """The partial identifier both share, masked (e.g. `phone …0123`)."""
+
+
+class ImportSummary(msgspec.Struct, kw_only=True):
+    """What an import did (or, with `dry_run`, would do); the CLI prints it, the API returns it."""
+
+    dry_run: bool
+    preset: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    suppressed: int = 0
+    """Rows of people who were erased: not re-created."""
+    unknown_columns: list[str] = []
+    """Input columns no mapping covers: reported, not imported."""
+    rejections: list[RowRejection] = []
+    duplicates: list[DuplicateCandidate] = []
+    seconds: float = 0.0
+    rows_per_second: float = 0.0

@@ -69,6 +69,38 @@ def encode_record(record: CustomerRecord) -> bytes:
     return _record_encoder.encode(record)
 
 
+# Pieces of a write shared with the batch importer, so both produce the same bytes.
+def identifier_keys(keys: KeySpace, record: CustomerRecord) -> dict[str, tuple[str, str]]:
+    """Index key -> (kind, normalised value) for every identifier the record claims."""
+    pairs = customer_identifiers(record.emails, record.phones, record.identifiers)
+    return {keys.identifier(kind, value): (kind, value) for kind, value in pairs}
+
+
+def card_fields(card: RenderedCard) -> dict[bytes, bytes | str]:
+    """The fields of the `{c:id}:card` hash for a rendered card."""
+    return {
+        CARD_FIELD_VERSION: str(card.version),
+        CARD_FIELD_TOUCHPOINT: card.touchpoint,
+        CARD_FIELD_STAFF: card.staff,
+    }
+
+
+def event_member(event: Event) -> tuple[bytes, int]:
+    """The events sorted-set member (msgpack) and its score."""
+    # Whole milliseconds: the paging cursor carries the score as an integer.
+    score = int(event.at.timestamp() * 1000) if event.at else 0
+    return msgspec.msgpack.encode(event), score
+
+
+def suppression_hashes(record: CustomerRecord, salt: bytes) -> list[str]:
+    """Keyed hashes of the record's identifiers: what erasure remembers, never the values."""
+    pairs = customer_identifiers(record.emails, record.phones, record.identifiers)
+    return [
+        hmac.new(salt, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()
+        for kind, value in pairs
+    ]
+
+
 @dataclass
 class Mutation:
     """What one write does to a customer: the new record plus extra commands for MULTI."""
@@ -172,14 +204,7 @@ class CustomerStore:
         keys = self.keys
         pipe.multi()  # type: ignore[no-untyped-call]
         pipe.set(keys.record(new.id), encode_record(new))
-        pipe.hset(
-            keys.card(new.id),
-            mapping={
-                CARD_FIELD_VERSION: str(new.version),
-                CARD_FIELD_TOUCHPOINT: card.touchpoint,
-                CARD_FIELD_STAFF: card.staff,
-            },
-        )
+        pipe.hset(keys.card(new.id), mapping=card_fields(card))  # type: ignore[arg-type]
         old_keys = set(self._identifier_keys(old)) if old else set()
         new_keys = self._identifier_keys(new)
         for key in new_keys.keys() - old_keys:
@@ -205,8 +230,7 @@ class CustomerStore:
         pipe.xadd(self.keys.changes, encode_entry(entry), maxlen=FEED_MAXLEN, approximate=True)
 
     def _identifier_keys(self, record: CustomerRecord) -> dict[str, tuple[str, str]]:
-        pairs = customer_identifiers(record.emails, record.phones, record.identifiers)
-        return {self.keys.identifier(kind, value): (kind, value) for kind, value in pairs}
+        return identifier_keys(self.keys, record)
 
     def _existing(self, customer_id: str, current: CustomerRecord | None) -> CustomerRecord:
         if current is None:
@@ -270,6 +294,31 @@ class CustomerStore:
                 return None
             record.updated_at = self.clock()
             return Mutation(record, "update", changed)
+
+        return await self._transaction(
+            customer_id, build, actor=actor, expect_version=expect_version
+        )
+
+    async def update(
+        self,
+        customer_id: str,
+        change: Callable[[CustomerRecord], list[str]],
+        *,
+        op: str,
+        actor: str,
+        expect_version: int | None = None,
+    ) -> Written:
+        """Apply `change` (edits the record in place, returns the fields it changed) in one
+        transaction, so several edits land together or not at all (the quick-entry page).
+        `change` may run again on a retry: it must depend only on the record it is given."""
+
+        async def build(_pipe: Pipeline, current: CustomerRecord | None) -> Mutation | None:
+            record = self._existing(customer_id, current)
+            changed = change(record)
+            if not changed:
+                return None
+            record.updated_at = self.clock()
+            return Mutation(record, op, changed)
 
         return await self._transaction(
             customer_id, build, actor=actor, expect_version=expect_version
@@ -366,9 +415,7 @@ class CustomerStore:
         return list(unique.values())
 
     def _event_command(self, customer_id: str, event: Event) -> Callable[[Pipeline], Any]:
-        # Whole milliseconds: the paging cursor carries the score as an integer.
-        score = int(event.at.timestamp() * 1000) if event.at else 0
-        payload = msgspec.msgpack.encode(event)
+        payload, score = event_member(event)
         ev_key, ops_key = self.keys.events(customer_id), self.keys.operations(customer_id)
 
         def command(pipe: Pipeline) -> None:
@@ -486,11 +533,7 @@ class CustomerStore:
         return self._salt
 
     def _suppression_hashes(self, record: CustomerRecord, salt: bytes) -> list[str]:
-        pairs = customer_identifiers(record.emails, record.phones, record.identifiers)
-        return [
-            hmac.new(salt, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()
-            for kind, value in pairs
-        ]
+        return suppression_hashes(record, salt)
 
     async def is_suppressed(self, record: CustomerRecord) -> bool:
         hashes = self._suppression_hashes(record, await self.suppression_salt())

@@ -23,6 +23,7 @@ from prefstore.api.services import Services
 from prefstore.config import Settings
 from prefstore.embedded import EmbeddedRedis
 from prefstore.redis_adapter import connect
+from prefstore.web import web_setup
 
 
 def _openapi() -> OpenAPIConfig:
@@ -61,10 +62,12 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
             app.state.key_cache = KeyCache(services.keystore, settings.key_cache_seconds)
             yield
 
+    web = web_setup(settings)
     prometheus = PrometheusConfig(app_name="prefstore", prefix="prefstore", group_path=True, exclude=["^/metrics$"])
     return Litestar(
-        route_handlers=[CustomerController, lookup, healthz, readyz, metrics],
-        lifespan=[lifespan],
+        route_handlers=[CustomerController, lookup, healthz, readyz, metrics, *web.route_handlers],
+        lifespan=[lifespan, web.lifespan],
+        csrf_config=web.csrf,
         middleware=[prometheus.middleware, ApiKeyMiddleware],
         exception_handlers=exception_handlers(),
         openapi_config=_openapi(),

@@ -21,7 +21,8 @@ from prefstore.errors import Forbidden, Unauthenticated
 from prefstore.reader import View
 
 CACHE_SIZE = 10_000
-PUBLIC_PATHS = ["^/healthz$", "^/readyz$", "^/schema"]
+PUBLIC_PATHS = ["^/healthz$", "^/readyz$", "^/schema", "^/$", "^/ui/"]
+"""`/` and `/ui/` are the staff page: it has its own session guard (prefstore.web)."""
 
 
 @dataclass(frozen=True, slots=True)

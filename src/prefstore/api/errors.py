@@ -44,6 +44,7 @@ STATUS: dict[type[PrefstoreError], int] = {
     Unavailable: 503,
 }
 _MSGSPEC_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`")
+_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
 
 
 def _respond(body: ErrorBody, headers: dict[str, str] | None = None) -> Response[ErrorBody]:
@@ -66,13 +67,21 @@ def domain_error(_request: Request[Any, Any, Any], exc: PrefstoreError) -> Respo
 
 
 def _field_of(message: dict[str, Any]) -> str:
-    """`data.emails[0]`-style keys and msgspec's `$.emails[0]` paths, as a field name."""
+    """The offending field, from msgspec's `… - at `$.emails[0]`` paths or Litestar's key.
+
+    A missing or unknown field is named itself (`name`, not the object holding it); a dict
+    entry (`$.dates[...]`) is named by its dict, msgspec not saying which key it was.
+    """
     raw = str(message.get("message", ""))
     found = _MSGSPEC_PATH.search(raw)
-    key = str(message.get("key") or "")
-    if found and found.group("path"):
-        return found.group("path").lstrip(".")
-    return key or "body"
+    path = found.group("path").lstrip(".").replace("[...]", "") if found else ""
+    named = _NAMED_FIELD.search(raw)
+    if named:
+        path = f"{path}.{named.group(1)}" if path else named.group(1)
+    if path:
+        return path
+    key = str(message.get("key") or "").replace("[...]", "")
+    return "body" if key in ("", "data") else key
 
 
 def validation_error(
@@ -85,8 +94,6 @@ def validation_error(
     first: dict[str, Any] = messages[0] if isinstance(messages[0], dict) else {}
     reason = _MSGSPEC_PATH.sub("", str(first.get("message", "invalid")))
     field = _field_of(first)
-    if "unknown field" in reason:
-        field = reason.split("`")[1] if "`" in reason else field
     status = 422 if first.get("source") == "body" else 400
     body = ErrorBody(
         status=status,

@@ -1,0 +1,61 @@
+"""API keys: shown once, stored only as a hash, scoped, revocable."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from prefstore.apikeys import KeyStore
+from prefstore.config import Settings
+from prefstore.errors import InvalidInput, NotFound, Unauthenticated
+from prefstore.keys import KeySpace
+from prefstore.store import CustomerStore
+from tests.conftest import Backend, app_for
+from tests.test_erasure import dump_keyspace
+
+
+async def test_key_is_prefixed_random_and_stored_only_hashed(
+    store: CustomerStore, redis_backend: Backend
+) -> None:
+    keystore = KeyStore(store.redis, store.keys)
+    one = await keystore.create("POS 1", ["lookup"])
+    two = await keystore.create("POS 2", ["lookup"])
+    assert one.key.startswith("psk_") and one.key != two.key
+    secret = one.key.split("_", 2)[2]
+    assert len(secret) >= 40
+    blobs = await dump_keyspace(redis_backend.client, redis_backend.prefix)
+    assert not any(secret.encode() in blob for blob in blobs)
+    assert (await keystore.verify(one.key)).name == "POS 1"
+    with pytest.raises(Unauthenticated):
+        await keystore.verify(one.key[:-1] + ("A" if one.key[-1] != "A" else "B"))
+
+
+async def test_create_validates(store: CustomerStore) -> None:
+    keystore = KeyStore(store.redis, store.keys)
+    with pytest.raises(InvalidInput):
+        await keystore.create("x", ["superuser"])
+    with pytest.raises(InvalidInput):
+        await keystore.create("  ", ["lookup"])
+    with pytest.raises(NotFound):
+        await keystore.revoke("nope")
+
+
+async def test_revoked_key_stops_working_within_cache_ttl(
+    redis_backend: Backend, settings: Settings
+) -> None:
+    quick = msgspec.structs.replace(settings, key_cache_seconds=0.2)
+    keystore = KeyStore(redis_backend.client, KeySpace(settings.key_prefix))
+    made = await keystore.create("tablet", ["write"])
+    headers = {"Authorization": f"Bearer {made.key}"}
+    async with AsyncTestClient(app_for(redis_backend, quick)) as client:
+        assert (await client.get("/v1/customers/x", headers=headers)).status_code == 404
+        await keystore.revoke(made.info.id)
+        await asyncio.sleep(0.3)
+        response = await client.get("/v1/customers/x", headers=headers)
+        assert response.status_code == 401
+        assert "revoked" in response.json()["detail"]
+    listed = await keystore.list()
+    assert [k.revoked_at is not None for k in listed] == [True]
