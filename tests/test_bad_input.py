@@ -24,11 +24,19 @@ CREATE_CASES: list[tuple[str, Any, int, str]] = [
     ("huge name", {"name": HUGE}, 422, "name"),
     ("blank name", {"name": "   "}, 422, "name"),
     ("bad id", {"id": "a b{c}", "name": "A"}, 422, "id"),
-    ("bad severity", {"name": "A", "allergies": [{"label": "nuts", "severity": "mild-ish"}]},
-     422, "allergies[0].severity"),
+    (
+        "bad severity",
+        {"name": "A", "allergies": [{"label": "nuts", "severity": "mild-ish"}]},
+        422,
+        "allergies[0].severity",
+    ),
     ("too many phones", {"name": "A", "phones": ["+14155550123"] * 11}, 422, "phones"),
-    ("reserved identifier kind", {"name": "A", "identifiers": {"email": "x"}}, 422,
-     "identifiers.email"),
+    (
+        "reserved identifier kind",
+        {"name": "A", "identifiers": {"email": "x"}},
+        422,
+        "identifiers.email",
+    ),
     ("bad date", {"name": "A", "dates": {"birthday": "31/02/1990"}}, 422, "dates"),
     ("not an object", [1, 2, 3], 422, "body"),
 ]
@@ -38,11 +46,17 @@ async def _footprint(redis: Redis, prefix: str) -> list[bytes]:
     return sorted([key async for key in redis.scan_iter(match=f"{prefix}*")])
 
 
-@pytest.mark.parametrize(("case", "body", "status", "field"), CREATE_CASES,
-                         ids=[c[0] for c in CREATE_CASES])
+@pytest.mark.parametrize(
+    ("case", "body", "status", "field"), CREATE_CASES, ids=[c[0] for c in CREATE_CASES]
+)
 async def test_bad_create_names_field_and_writes_nothing(
-    client: Client, keymaker: KeyMaker, redis_backend: Backend,
-    case: str, body: Any, status: int, field: str,
+    client: Client,
+    keymaker: KeyMaker,
+    redis_backend: Backend,
+    case: str,
+    body: Any,
+    status: int,
+    field: str,
 ) -> None:
     headers = await keymaker.headers("write")
     before = await _footprint(redis_backend.client, redis_backend.prefix)
@@ -77,8 +91,7 @@ async def test_bad_sub_resources_write_nothing(
     client: Client, keymaker: KeyMaker, redis_backend: Backend
 ) -> None:
     headers = await keymaker.headers("write")
-    created = await client.post("/v1/customers", json={"id": "ada", "name": "Ada"},
-                                headers=headers)
+    created = await client.post("/v1/customers", json={"id": "ada", "name": "Ada"}, headers=headers)
     assert created.status_code == 201
     card_before = (await client.get("/v1/customers/ada", headers=headers)).content
     cases: list[tuple[str, Any, str]] = [

@@ -15,9 +15,14 @@ pytestmark = pytest.mark.real_redis
 
 
 def test_keys_create_list_revoke(redis_server: RedisServer) -> None:
-    env = {"PREFSTORE_REDIS_URL": redis_server.url, "PREFSTORE_KEY_PREFIX": f"cli{uuid.uuid4().hex[:6]}:"}
+    env = {
+        "PREFSTORE_REDIS_URL": redis_server.url,
+        "PREFSTORE_KEY_PREFIX": f"cli{uuid.uuid4().hex[:6]}:",
+    }
     runner = CliRunner()
-    created = runner.invoke(main, ["keys", "create", "--name", "Front desk", "--scope", "write"], env=env)
+    created = runner.invoke(
+        main, ["keys", "create", "--name", "Front desk", "--scope", "write"], env=env
+    )
     assert created.exit_code == 0, created.output
     key = re.search(r"psk_[0-9a-f]+_\S+", created.output)
     assert key is not None

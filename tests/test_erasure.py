@@ -50,16 +50,26 @@ async def test_erasure_scrubs_every_trace(
 ) -> None:
     staff = await keymaker.headers("write")
     admin = await keymaker.headers("admin")
-    body = {"id": "grace", "name": NAME, "emails": [EMAIL], "phones": ["415 555 0177"],
-            "identifiers": {"loyalty": "NAVY-1906"}}
+    body = {
+        "id": "grace",
+        "name": NAME,
+        "emails": [EMAIL],
+        "phones": ["415 555 0177"],
+        "identifiers": {"loyalty": "NAVY-1906"},
+    }
     assert (await client.post("/v1/customers", json=body, headers=staff)).status_code == 201
-    await client.post("/v1/customers/grace/notes",
-                      json={"text": f"Call {PHONE_E164} or {EMAIL}"}, headers=staff)
-    await client.post("/v1/customers/grace/events",
-                      json={"type": "visit", "operation_id": "v1", "note": EMAIL}, headers=staff)
+    await client.post(
+        "/v1/customers/grace/notes", json={"text": f"Call {PHONE_E164} or {EMAIL}"}, headers=staff
+    )
+    await client.post(
+        "/v1/customers/grace/events",
+        json={"type": "visit", "operation_id": "v1", "note": EMAIL},
+        headers=staff,
+    )
     # A bystander's data must survive.
-    await client.post("/v1/customers", json={"id": "alan", "name": "Alan", "emails": ["a@t.uk"]},
-                      headers=staff)
+    await client.post(
+        "/v1/customers", json={"id": "alan", "name": "Alan", "emails": ["a@t.uk"]}, headers=staff
+    )
 
     before = await dump_keyspace(redis_backend.client, redis_backend.prefix)
     assert holds(before, EMAIL) and holds(before, PHONE_E164) and holds(before, NAME)

@@ -37,7 +37,9 @@ async def _key(url: str, prefix: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {made.key}"}
 
 
-async def _timed_get(client: AsyncTestClient, path: str, headers: dict[str, str]) -> tuple[int, float, dict[str, str]]:  # type: ignore[type-arg]
+async def _timed_get(
+    client: AsyncTestClient, path: str, headers: dict[str, str]
+) -> tuple[int, float, dict[str, str]]:  # type: ignore[type-arg]
     start = time.monotonic()
     response = await client.get(path, headers=headers)
     return response.status_code, time.monotonic() - start, dict(response.headers)
@@ -47,8 +49,9 @@ async def test_redis_down_gives_fast_503_then_recovers(own_server: RedisServer) 
     settings = Settings(redis_url=own_server.url, key_prefix="o:", redis_timeout=0.5)
     headers = await _key(own_server.url, "o:")
     async with AsyncTestClient(create_app(settings)) as client:
-        created = await client.post("/v1/customers", json={"id": "ada", "name": "Ada"},
-                                    headers=headers)
+        created = await client.post(
+            "/v1/customers", json={"id": "ada", "name": "Ada"}, headers=headers
+        )
         assert created.status_code == 201
 
         own_server.kill()
@@ -71,8 +74,9 @@ async def test_redis_down_gives_fast_503_then_recovers(own_server: RedisServer) 
 
 
 async def test_stalled_redis_gives_fast_503(own_server: RedisServer) -> None:
-    settings = Settings(redis_url=own_server.url, key_prefix="s:", redis_timeout=0.5,
-                        key_cache_seconds=60)
+    settings = Settings(
+        redis_url=own_server.url, key_prefix="s:", redis_timeout=0.5, key_cache_seconds=60
+    )
     headers = await _key(own_server.url, "s:")
     async with AsyncTestClient(create_app(settings)) as client:
         await client.post("/v1/customers", json={"id": "ada", "name": "Ada"}, headers=headers)

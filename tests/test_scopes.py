@@ -85,8 +85,12 @@ async def test_no_key_bad_key_revoked_key_are_401(
 ) -> None:
     for method, template, _needed in guarded_routes(client.app):
         path = re.sub(r"\{\w+\}", "nobody", template)
-        for headers in ({}, {"Authorization": "Bearer psk_nope_xxxxxxxxxxxxxxxxxxxxxxxx"},
-                        {"Authorization": "Basic dXNlcjpwYXNz"}, {"X-API-Key": "garbage"}):
+        for headers in (
+            {},
+            {"Authorization": "Bearer psk_nope_xxxxxxxxxxxxxxxxxxxxxxxx"},
+            {"Authorization": "Basic dXNlcjpwYXNz"},
+            {"X-API-Key": "garbage"},
+        ):
             response = await client.request(method, path, headers=headers)
             assert response.status_code == 401, (method, path, headers)
             assert response.headers["www-authenticate"].startswith("Bearer")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+import signal
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 
 import click
@@ -25,6 +26,7 @@ from prefstore.redis_adapter import connect
 from prefstore.store import CustomerStore
 
 console = Console(stderr=True)
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @asynccontextmanager
@@ -79,7 +81,21 @@ async def _serve(settings: Settings, demo: bool) -> None:
             access_log=False,
         )
         console.print(f"prefstore on http://{settings.host}:{settings.port}  (docs: /schema)")
-        await uvicorn.Server(config).serve()
+        with _signals_end_serving_only():
+            await uvicorn.Server(config).serve()
+
+
+@contextmanager
+def _signals_end_serving_only() -> Iterator[None]:
+    """uvicorn re-raises the SIGTERM/SIGINT that stopped it once it has shut down, which would
+    kill this process before the embedded Redis is stopped. With no-op handlers underneath
+    uvicorn's own, the signal ends serving and the clean-up still runs."""
+    previous = {sig: signal.signal(sig, lambda _sig, _frame: None) for sig in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 async def _first_run(client: Redis, settings: Settings, demo: bool) -> None:

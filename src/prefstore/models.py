@@ -342,3 +342,94 @@ class ImportSummary(msgspec.Struct, kw_only=True):
     duplicates: list[DuplicateCandidate] = []
     seconds: float = 0.0
     rows_per_second: float = 0.0
+
+
+# ---------------------------------------------------------------- search, recall, cart check (issue 3)
+SearchField = Literal["name", "email", "phone"]
+
+
+class SearchCues(msgspec.Struct, kw_only=True):
+    """What tells two "J. Smith"s apart. Phone and email are masked ("•••• 0123",
+    "a•••@example.com") for callers with only the `lookup` scope."""
+
+    phone: str | None
+    email: str | None
+    last_visit: datetime | None
+    tags: list[str]
+    city: str | None
+
+
+class SearchHit(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    score: float
+    """0-100: how well the query matched (100: every part matched exactly)."""
+    matched: SearchField
+    """The field that carried the match."""
+    cues: SearchCues
+
+
+class SearchResult(msgspec.Struct, kw_only=True):
+    query: str
+    hits: list[SearchHit]
+
+
+RecallKind = Literal["allergy", "preference", "note", "item"]
+
+
+class RecallHit(msgspec.Struct, kw_only=True):
+    kind: RecallKind
+    field: str
+    """Where it matched, e.g. `allergies.label`, `preferences.note`, `notes.text`, `items`."""
+    text: str
+    score: float
+    id: str | None = None
+    """The allergy, preference or note id (None for event items)."""
+    sentiment: Sentiment | None = None
+    severity: Severity | None = None
+    count: int | None = None
+    """For event items: how many times the customer had it."""
+
+
+class RecallResult(msgspec.Struct, kw_only=True):
+    customer_id: str
+    query: str
+    hits: list[RecallHit]
+
+
+class CartCheckInput(_Input, kw_only=True):
+    items: Annotated[list[ItemName], Meta(min_length=1, max_length=100)]
+
+
+AlertKind = Literal["allergy", "dietary", "dislike"]
+
+
+class CartAlert(msgspec.Struct, kw_only=True):
+    item: str
+    """The cart item, as sent."""
+    kind: AlertKind
+    label: str
+    """The customer's allergy, dietary need or dislike that fired."""
+    severity: Severity | None
+    matched: str
+    """The word or phrase found in the item (e.g. `almond`)."""
+    group: str | None
+    """The allergen group or diet that links the two (e.g. `tree nuts`), if any."""
+    why: str
+    score: float
+
+
+class CartDelight(msgspec.Struct, kw_only=True):
+    item: str
+    label: str
+    """The customer's like that the item matches."""
+    matched: str
+    why: str
+    score: float
+
+
+class CartCheck(msgspec.Struct, kw_only=True):
+    customer_id: str
+    alerts: list[CartAlert]
+    """Allergies (most severe first) and dietary needs, then dislikes."""
+    delights: list[CartDelight]

@@ -24,6 +24,7 @@ from prefstore.models import (
     NoteInput,
     Preference,
     PreferenceInput,
+    Sentiment,
     Severity,
 )
 from prefstore.shorthand import Entry, Item
@@ -128,7 +129,7 @@ def _put_allergy(
 def _put_preference(
     record: CustomerRecord, item: Item, actor: str, now: datetime, undo: Undo
 ) -> None:
-    sentiment = "likes" if item.kind == "like" else "dislikes"
+    sentiment: Sentiment = "likes" if item.kind == "like" else "dislikes"
     new = records.preference_from(
         PreferenceInput(label=item.label, sentiment=sentiment), actor, now
     )

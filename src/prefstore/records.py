@@ -147,6 +147,7 @@ def record_from_create(
         created_at=now,
         updated_at=now,
         version=1,
+        city=" ".join((data.city or "").split()) or None,
     )
 
 
@@ -171,6 +172,8 @@ def apply_patch(record: CustomerRecord, patch: CustomerPatch, region: str) -> li
         put("tags", tags_of(patch.tags))
     if patch.dates is not None:
         put("dates", dict(patch.dates))
+    if patch.city is not None:
+        put("city", " ".join(patch.city.split()) or None)
     return changed
 
 

@@ -63,7 +63,9 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
             yield
 
     web = web_setup(settings)
-    prometheus = PrometheusConfig(app_name="prefstore", prefix="prefstore", group_path=True, exclude=["^/metrics$"])
+    prometheus = PrometheusConfig(
+        app_name="prefstore", prefix="prefstore", group_path=True, exclude=["^/metrics$"]
+    )
     return Litestar(
         route_handlers=[CustomerController, lookup, healthz, readyz, metrics, *web.route_handlers],
         lifespan=[lifespan, web.lifespan],

@@ -24,7 +24,8 @@ _SPECIAL = tuple(SPECIAL_USE_DOMAIN_NAMES)
 def email(raw: str, field: str) -> str:
     text = raw.strip()
     found = _PLAIN_EMAIL.fullmatch(text)
-    if found and len(text) <= 254 and len(found["local"]) <= 64:
+    # "--" in a label may be IDNA ("xn--"): left to email-validator.
+    if found and len(text) <= 254 and len(found["local"]) <= 64 and "--" not in found["domain"]:
         domain = found["domain"].lower()
         if not any(domain == d or domain.endswith("." + d) for d in _SPECIAL):
             return text.lower()

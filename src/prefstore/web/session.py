@@ -35,6 +35,8 @@ _STAFF = "prefstore_staff"
 _CHECK_CACHE_SIZE = 10_000
 
 Connection = ASGIConnection[Any, Any, Any, Any]
+wall_clock: Callable[[], float] = time.time
+"""Sign-in times are wall-clock epoch seconds (they outlive the process); tests move it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,7 @@ class KeyCheck:
 
 def start(connection: Connection, key_id: str, name: str, lifetime: int) -> Staff:
     """Sign in: a new session (under a new id) for this key."""
-    now = time.time()
+    now = wall_clock()
     staff = Staff(key_id=key_id, name=name, since=now, expires_at=now + lifetime)
     connection.state[_ROTATE] = True
     connection.set_session({"key_id": key_id, "name": name, "since": now})
@@ -132,7 +134,7 @@ async def current(connection: Connection, lifetime: int) -> Staff | None:
         since, key_id, name = 0.0, "", ""
     expires_at = since + lifetime
     check: KeyCheck = connection.app.state.web_key_check
-    if not key_id or expires_at <= time.time() or not await check.still_valid(key_id):
+    if not key_id or expires_at <= wall_clock() or not await check.still_valid(key_id):
         connection.clear_session()
         return None
     return Staff(key_id=key_id, name=name, since=since, expires_at=expires_at)

@@ -1,0 +1,175 @@
+"""Streaming readers: byte chunks (a file or an HTTP body) -> rows, never the whole input.
+
+gzip is recognised by its magic bytes. CSV records may span lines (quoted newlines): a
+record is complete when it holds an even number of quote characters (RFC 4180 doubles
+quotes inside fields). A line that cannot be read becomes a rejection, not an abort.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from prefstore.errors import InvalidInput
+
+Format = Literal["csv", "ndjson"]
+CHUNK_BYTES = 1 << 20
+MAX_LINE_BYTES = 1 << 20
+"""A row longer than this is rejected (and skipped) rather than buffered."""
+MAX_DECOMPRESSED_RATIO = 200
+"""gzip bombs: refuse input that inflates more than this over what was read."""
+
+Row = tuple[int, Any]
+"""(line number, cells | object | InvalidInput)."""
+
+csv.field_size_limit(MAX_LINE_BYTES)
+
+
+async def file_chunks(path: Path, progress: list[int] | None = None) -> AsyncIterator[bytes]:
+    """Read a file in chunks off the event loop; `progress[0]` counts bytes read."""
+    with path.open("rb") as handle:
+        while chunk := await asyncio.to_thread(handle.read, CHUNK_BYTES):
+            if progress is not None:
+                progress[0] += len(chunk)
+            yield chunk
+
+
+async def decompressed(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Pass bytes through, or gunzip them when they start with the gzip magic."""
+    inflate: Any = None
+    read = out = 0
+    async for chunk in chunks:
+        if not chunk:
+            continue
+        if inflate is None:
+            inflate = zlib.decompressobj(wbits=31) if chunk[:2] == b"\x1f\x8b" else False
+        if inflate is False:
+            yield chunk
+            continue
+        read += len(chunk)
+        try:
+            data = inflate.decompress(chunk)
+            while inflate.eof and inflate.unused_data:  # concatenated gzip members
+                rest = inflate.unused_data
+                inflate = zlib.decompressobj(wbits=31)
+                data += inflate.decompress(rest)
+        except zlib.error as exc:
+            raise InvalidInput("body", f"not valid gzip: {exc}") from None
+        out += len(data)
+        if out > MAX_DECOMPRESSED_RATIO * read + CHUNK_BYTES:
+            raise InvalidInput("body", "gzip input inflates implausibly (compression bomb?)")
+        if data:
+            yield data
+
+
+async def lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[tuple[int, bytes | None]]]:
+    """Batches of (line number, line without newline); None for an over-long line."""
+    pending = b""
+    number = 0
+    skipping = False
+    async for chunk in chunks:
+        parts = (pending + chunk).split(b"\n")
+        pending = parts.pop()
+        batch: list[tuple[int, bytes | None]] = []
+        for part in parts:
+            number += 1
+            if skipping:
+                batch.append((number, None))
+                skipping = False
+            else:
+                batch.append((number, part if len(part) <= MAX_LINE_BYTES else None))
+        if len(pending) > MAX_LINE_BYTES:
+            pending, skipping = b"", True
+        if batch:
+            yield batch
+    if pending or skipping:
+        yield [(number + 1, None if skipping else pending)]
+
+
+def sniff_format(first: bytes) -> Format:
+    return "ndjson" if first.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[") else "csv"
+
+
+class CsvParser:
+    """Feeds lines, yields (line, cells). The first record is the header."""
+
+    def __init__(self) -> None:
+        self.header: list[str] | None = None
+        self._record: list[str] = []
+        self._start = 0
+        self._quotes = 0
+
+    def feed(self, batch: list[tuple[int, bytes | None]]) -> list[Row]:
+        records: list[tuple[int, str]] = []
+        out: list[Row] = []
+        for number, raw in batch:
+            if raw is None:
+                out.append((number, InvalidInput("row", f"longer than {MAX_LINE_BYTES} bytes")))
+                self._record, self._quotes = [], 0
+                continue
+            try:
+                text = raw.decode("utf-8").removesuffix("\r")
+            except UnicodeDecodeError:
+                out.append((number, InvalidInput("row", "not UTF-8 text")))
+                continue
+            if not self._record:
+                self._start = number
+                if number == 1:
+                    text = text.removeprefix("\ufeff")
+            self._record.append(text)
+            self._quotes += text.count('"')
+            if self._quotes % 2 == 0:
+                records.append((self._start, "\n".join(self._record)))
+                self._record, self._quotes = [], 0
+        for (number, _text), cells in zip(records, _parse(r for _, r in records), strict=True):
+            if self.header is None:
+                self.header = cells
+            elif any(c.strip() for c in cells):
+                out.append((number, cells))
+        out.sort(key=lambda row: row[0])
+        return out
+
+    def finish(self) -> list[Row]:
+        if self._record:
+            return [(self._start, InvalidInput("row", "unterminated quoted field"))]
+        return []
+
+
+def _parse(records: Iterator[str]) -> list[list[str]]:
+    # Each element is one whole record; the reader keeps quoted newlines inside a field.
+    return list(csv.reader(records))
+
+
+class NdjsonParser:
+    _decoder = msgspec.json.Decoder()
+
+    def __init__(self) -> None:
+        self.header: list[str] | None = None
+
+    def feed(self, batch: list[tuple[int, bytes | None]]) -> list[Row]:
+        out: list[Row] = []
+        for number, raw in batch:
+            if raw is None:
+                out.append((number, InvalidInput("row", f"longer than {MAX_LINE_BYTES} bytes")))
+                continue
+            if not raw.strip():
+                continue
+            try:
+                obj = self._decoder.decode(raw)
+            except msgspec.DecodeError as exc:
+                out.append((number, InvalidInput("row", f"not JSON: {exc}")))
+                continue
+            if not isinstance(obj, dict):
+                out.append((number, InvalidInput("row", "expected a JSON object per line")))
+                continue
+            out.append((number, obj))
+        return out
+
+    def finish(self) -> list[Row]:
+        return []
