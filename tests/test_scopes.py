@@ -1,4 +1,4 @@
-"""Route × scope matrix: every route refuses every key whose scopes don't cover it."""
+"""Route-by-scope matrix: every route refuses every key whose scopes don't cover it."""
 
 from __future__ import annotations
 
