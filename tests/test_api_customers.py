@@ -170,6 +170,12 @@ async def test_export_and_erase(client: Client, keymaker: KeyMaker) -> None:
         await client.get("/v1/lookup?email=ada%40example.com", headers=staff)
     ).status_code == 404
     assert (await client.delete("/v1/customers/ada", headers=admin)).status_code == 404
+    audit = await client.get("/v1/customers/ada/audit", headers=admin)
+    assert audit.status_code == 200
+    trail = audit.json()
+    assert [e["op"] for e in trail["entries"]] == ["erase", "create"]
+    assert trail["entries"][0]["actor"] == "dpo" and trail["complete"] is True
+    assert "example.com" not in audit.text
 
 
 async def test_duplicate_identifier_is_409_naming_the_field(

@@ -20,6 +20,7 @@ EXPECTED = {
     ("PATCH", "/v1/customers/{customer_id}"): "write",
     ("DELETE", "/v1/customers/{customer_id}"): "admin",
     ("GET", "/v1/customers/{customer_id}/export"): "admin",
+    ("GET", "/v1/customers/{customer_id}/audit"): "admin",
     ("POST", "/v1/customers/{customer_id}/allergies"): "write",
     ("POST", "/v1/customers/{customer_id}/preferences"): "write",
     ("POST", "/v1/customers/{customer_id}/notes"): "write",

@@ -13,7 +13,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from prefstore.keys import KeySpace
-from prefstore.models import ChangeEntry
+from prefstore.models import AuditTrail, ChangeEntry
 from prefstore.redis_adapter import as_text, bytes_dict, translated_errors
 
 FEED_MAXLEN = 5_000_000
@@ -59,17 +59,31 @@ class ChangeFeed:
         _stream, entries = result[0]
         return decode_entries(entries)
 
-    async def history(self, customer_id: str, limit: int = 100) -> list[ChangeEntry]:
-        """The audit entries of one customer, newest first (a scan: admin use only)."""
+    async def history(
+        self, customer_id: str, limit: int = 100, max_scan: int = 200_000
+    ) -> AuditTrail:
+        """The audit entries of one customer, newest first.
+
+        The feed is one stream for all customers, so this scans backwards; `max_scan` bounds
+        the work (an admin tool, not a hot path) and the answer says whether it was complete.
+        """
         found: list[ChangeEntry] = []
-        last = "+"
-        while len(found) < limit:
+        last, scanned, exhausted = "+", 0, False
+        while len(found) < limit and scanned < max_scan:
+            count = min(1000, max_scan - scanned)
             async with translated_errors():
-                batch: Any = await self._redis.xrevrange(self._keys.changes, last, "-", count=1000)
-            if not batch:
-                break
+                batch: Any = await self._redis.xrevrange(self._keys.changes, last, "-", count=count)
             for entry_id, entry in decode_entries(batch):
                 if entry.customer_id == customer_id:
                     found.append(entry)
                 last = f"({entry_id}"
-        return found[:limit]
+            scanned += len(batch)
+            if len(batch) < count:
+                exhausted = True
+                break
+        return AuditTrail(
+            customer_id=customer_id,
+            entries=found[:limit],
+            scanned=scanned,
+            complete=exhausted or len(found) >= limit,
+        )

@@ -291,6 +291,16 @@ class ChangeEntry(msgspec.Struct, kw_only=True):
     fields: list[str] = []
 
 
+class AuditTrail(msgspec.Struct, kw_only=True):
+    customer_id: str
+    entries: list[ChangeEntry]
+    """Newest first."""
+    scanned: int
+    """How many feed entries were read to answer."""
+    complete: bool
+    """False when the scan bound was reached before the feed's start or the limit."""
+
+
 class ErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: int
     error: str

@@ -14,6 +14,7 @@ from prefstore.api.services import services
 from prefstore.errors import NotFound
 from prefstore.models import (
     AllergyInput,
+    AuditTrail,
     Card,
     CustomerCreate,
     CustomerExport,
@@ -90,6 +91,19 @@ class CustomerController(Controller):
     @get("/{customer_id:str}/export", opt=ADMIN, summary="Everything held on one person")
     async def export(self, request: AnyRequest, customer_id: str) -> CustomerExport:
         return await services(request).store.export(customer_id)
+
+    @get(
+        "/{customer_id:str}/audit",
+        opt=ADMIN,
+        summary="Who changed what, and when (no PII); kept after erasure",
+    )
+    async def audit(
+        self,
+        request: AnyRequest,
+        customer_id: str,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+    ) -> AuditTrail:
+        return await services(request).feed.history(customer_id, limit=limit)
 
     # -------------------------------------------------------------- safety track and likes
     @post("/{customer_id:str}/allergies", opt=WRITE, status_code=201, summary="Add an allergy")

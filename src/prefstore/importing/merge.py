@@ -175,7 +175,9 @@ def row_events(incoming: Incoming, anchor: str, actor: str, now: datetime) -> li
     ]
 
 
-def restored(current: CustomerRecord | None, incoming: Incoming, fresh: list[Event]) -> CustomerRecord:
+def restored(
+    current: CustomerRecord | None, incoming: Incoming, fresh: list[Event]
+) -> CustomerRecord:
     """A restore line's record. Its history is trusted for a customer that does not exist
     yet (the events it came with are already counted in it); an existing customer keeps its
     own history plus the events it had not seen."""
@@ -191,5 +193,6 @@ def restored(current: CustomerRecord | None, incoming: Incoming, fresh: list[Eve
 
 
 def changed_fields(old: CustomerRecord, new: CustomerRecord) -> list[str]:
-    names = [*PROFILE_FIELDS, "allergies", "preferences", "notes", "history", "created_at"]
+    names = [*PROFILE_FIELDS, "allergies", "preferences", "notes", "history"]
+    names += ["created_at", "updated_at"]
     return [n for n in names if getattr(old, n) != getattr(new, n)]

@@ -44,6 +44,8 @@ class Incoming:
     raw: Any
     """The row as read (list of cells or NDJSON object), for the rejects file."""
     id: str | None = None
+    crm_id: str | None = None
+    """The CRM id as given (case kept): a new customer's id when it is a valid one."""
     name: str | None = None
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
@@ -122,8 +124,9 @@ class _Collect:
         elif base == "allergies":
             self.add("allergies", column, [_allergy(v, qualifier) for v in _split(value)])
         elif base in ("likes", "dislikes"):
+            category = qualifier or "other"
             items = [
-                {"label": v, "sentiment": base, "category": qualifier or "other", "source": "import"}
+                {"label": v, "sentiment": base, "category": category, "source": "import"}
                 for v in _split(value)
             ]
             self.add("preferences", column, items)
@@ -212,6 +215,7 @@ def _finish(line: int, raw: Any, collect: _Collect, region: str) -> Incoming:
     src = collect.sources
     incoming = Incoming(line=line, raw=raw, sources=src, created_at=collect.created_at)
     incoming.id = create.id
+    incoming.crm_id = collect.crm
     incoming.name = create.name.strip() or None if has_name else None
     if has_name and incoming.name is None:
         raise InvalidInput(src.get("name", "name"), "must not be blank")

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, Router, delete, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from prefstore import quick_entry, shorthand
 from prefstore.api.services import Services, services
@@ -108,7 +108,7 @@ async def who_am_i(request: AnyRequest) -> SessionInfo:
 
 
 @post("/session", status_code=200)
-async def sign_in(request: AnyRequest, data: SignIn) -> SessionInfo:
+async def sign_in(request: AnyRequest, data: JSONBody[SignIn]) -> SessionInfo:
     principal = await request.app.state.key_cache.principal(data.key.strip())
     if "write" not in principal.scopes:
         raise Forbidden("this key can only look cards up; staff sign in with a write key")
@@ -125,15 +125,15 @@ async def sign_out(request: AnyRequest) -> None:
 @get("/search", guards=[require_staff])
 async def search(
     request: AnyRequest,
-    q: Annotated[str, Parameter(min_length=1, max_length=100)],
-    limit: Annotated[int, Parameter(ge=1, le=50)] = 8,
+    q: Annotated[str, QueryParameter(min_length=1, max_length=100)],
+    limit: Annotated[int, QueryParameter(ge=1, le=50)] = 8,
 ) -> Any:
     index = request.app.state.search_index
     return await index.search(q, limit=limit, view="staff")
 
 
 @get("/customers/{customer_id:str}", guards=[require_staff])
-async def card(request: AnyRequest, customer_id: str) -> Response[bytes]:
+async def card(request: AnyRequest, customer_id: FromPath[str]) -> Response[bytes]:
     found = await services(request).reader.by_id(customer_id, "staff")
     if found is None:
         raise NotFound(f"no customer {customer_id}")
@@ -141,12 +141,12 @@ async def card(request: AnyRequest, customer_id: str) -> Response[bytes]:
 
 
 @get("/customers/{customer_id:str}/events", guards=[require_staff])
-async def recent_events(request: AnyRequest, customer_id: str) -> EventPage:
+async def recent_events(request: AnyRequest, customer_id: FromPath[str]) -> EventPage:
     return await services(request).store.list_events(customer_id, limit=RECENT_EVENTS)
 
 
 @post("/customers", guards=[require_staff], status_code=201)
-async def new_customer(request: AnyRequest, data: NewCustomer) -> Response[bytes]:
+async def new_customer(request: AnyRequest, data: JSONBody[NewCustomer]) -> Response[bytes]:
     create = CustomerCreate(
         name=data.name,
         phones=[data.phone] if data.phone else [],
@@ -158,7 +158,7 @@ async def new_customer(request: AnyRequest, data: NewCustomer) -> Response[bytes
 
 # ---------------------------------------------------------------- add, preview, undo
 @post("/customers/{customer_id:str}/preview", guards=[require_staff], status_code=200)
-async def preview(request: AnyRequest, customer_id: str, data: EntryText) -> Preview:
+async def preview(request: AnyRequest, customer_id: FromPath[str], data: JSONBody[EntryText]) -> Preview:
     entry = shorthand.parse(data.text)
     record = await services(request).store.get_record(customer_id)
     effects = quick_entry.effects(record, entry)
@@ -166,7 +166,7 @@ async def preview(request: AnyRequest, customer_id: str, data: EntryText) -> Pre
 
 
 @post("/customers/{customer_id:str}/entries", guards=[require_staff], status_code=201)
-async def add_entry(request: AnyRequest, customer_id: str, data: EntryText) -> Saved:
+async def add_entry(request: AnyRequest, customer_id: FromPath[str], data: JSONBody[EntryText]) -> Saved:
     entry = shorthand.parse(data.text)
     if entry.empty:
         raise InvalidInput("text", "nothing to save: type +like -dislike !allergy #tag or a note")

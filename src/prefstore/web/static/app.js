@@ -1,5 +1,5 @@
 // prefstore quick entry. Plain JavaScript, no libraries: everything the page needs is here.
-// Data is only ever put into the page with textContent (never innerHTML).
+// Data is only ever put into the page as text (textContent), never parsed as HTML.
 "use strict";
 
 (() => {

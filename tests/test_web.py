@@ -1,0 +1,323 @@
+"""The quick-entry page's server side: sign-in, session guard, CSRF, shorthand save/undo."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
+
+from prefstore.api.app import create_app
+from prefstore.apikeys import KeyStore
+from prefstore.config import Settings
+from prefstore.keys import KeySpace
+from prefstore.web import CSRF_COOKIE, CSRF_HEADER, session
+from prefstore.web.routes import STATIC_DIR
+from prefstore.web.session import SESSION_COOKIE
+
+Client = AsyncTestClient  # type: ignore[type-arg]
+ENTRY = "+popcorn -pretzels !peanuts #vip window seat please"
+
+
+@pytest.fixture
+async def web(redis_client: Redis, settings: Settings) -> AsyncIterator[Any]:
+    """A test client that has loaded the page (so it holds a CSRF cookie). Key checks
+    are not cached (key_cache_seconds=0) so revocation is seen at once."""
+    app = create_app(
+        Settings(key_prefix=settings.key_prefix, redis_url="redis://unused", key_cache_seconds=0),
+        redis=redis_client,
+    )
+    async with AsyncTestClient(app) as client:
+        assert (await client.get("/")).status_code == 200
+        yield client
+
+
+@pytest.fixture
+def keys(redis_client: Redis, settings: Settings) -> KeyStore:
+    return KeyStore(redis_client, KeySpace(settings.key_prefix))
+
+
+def csrf(client: Client) -> dict[str, str]:
+    return {CSRF_HEADER: client.cookies[CSRF_COOKIE]}
+
+
+async def sign_in(client: Client, keys: KeyStore, name: str = "ana") -> str:
+    made = await keys.create(name, ["write"])
+    response = await client.post("/ui/session", json={"key": made.key}, headers=csrf(client))
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == name
+    return made.info.id
+
+
+async def new_customer(client: Client, name: str = "Jon Smith") -> str:
+    response = await client.post(
+        "/ui/customers",
+        json={"name": name, "phone": "+1 415 555 0144", "email": "jon@example.com"},
+        headers=csrf(client),
+    )
+    assert response.status_code == 201, response.text
+    customer_id: str = response.json()["id"]
+    return customer_id
+
+
+# ---------------------------------------------------------------- the page and its assets
+async def test_the_page_and_assets_are_served_by_the_app_with_no_cdn(web: Client) -> None:
+    page = await web.get("/")
+    assert page.headers["content-type"].startswith("text/html")
+    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'self'
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    for asset in ("app.js", "app.css"):
+        response = await web.get(f"/ui/static/{asset}")
+        assert response.status_code == 200
+    texts = [p.read_text() for p in STATIC_DIR.iterdir()]
+    for text in texts:
+        assert not re.search(r"(src|href)=\"(https?:)?//", text), "no external assets"
+        assert "innerHTML" not in text
+    assert all("<script>" not in t and "style=" not in t for t in texts), "no inline code"
+    # Every input on the page has a label.
+    html = (STATIC_DIR / "index.html").read_text()
+    inputs = re.findall(r"<input id=\"([^\"]+)\"", html)
+    assert inputs
+    for input_id in inputs:
+        assert f'for="{input_id}"' in html, input_id
+
+
+async def test_the_page_needs_no_api_key_but_data_routes_need_a_session(web: Client) -> None:
+    assert (await web.get("/ui/session")).json() == {
+        "signed_in": False,
+        "name": None,
+        "expires_at": None,
+    }
+    body = {"text": "+tea"}
+    for method, path, payload in [
+        ("GET", "/ui/search?q=jon", None),
+        ("GET", "/ui/customers/c1", None),
+        ("GET", "/ui/customers/c1/events", None),
+        ("POST", "/ui/customers", {"name": "X"}),
+        ("POST", "/ui/customers/c1/preview", body),
+        ("POST", "/ui/customers/c1/entries", body),
+        ("POST", "/ui/undo", None),
+    ]:
+        response = await web.request(method, path, json=payload, headers=csrf(web))
+        assert response.status_code == 401, (path, response.text)
+        assert response.json()["error"] == "unauthenticated"
+
+
+# ---------------------------------------------------------------- sign-in
+async def test_sign_in_sets_an_httponly_samesite_cookie_with_an_expiry(
+    web: Client, keys: KeyStore, redis_client: Redis, settings: Settings
+) -> None:
+    made = await keys.create("ana", ["write"])
+    response = await web.post("/ui/session", json={"key": made.key}, headers=csrf(web))
+    assert response.status_code == 200
+    cookie = next(c for c in response.headers.get_list("set-cookie") if SESSION_COOKIE in c)
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert f"Max-Age={Settings().session_seconds}" in cookie
+    assert made.key not in cookie
+    # The session lives server-side, with a TTL, and never holds the key itself.
+    stored = [k async for k in redis_client.scan_iter(match=f"{settings.key_prefix}session*")]
+    assert len(stored) == 1
+    assert 0 < await redis_client.ttl(stored[0]) <= Settings().session_seconds
+    assert made.key.encode() not in (await redis_client.get(stored[0]) or b"")
+    assert (await web.get("/ui/session")).json()["name"] == "ana"
+
+
+@pytest.mark.parametrize(
+    ("key", "status"),
+    [
+        ("psk_nothere_" + "x" * 40, 401),
+        ("not-a-key", 401),
+        ("", 400),
+    ],
+)
+async def test_sign_in_failures(web: Client, key: str, status: int) -> None:
+    response = await web.post("/ui/session", json={"key": key}, headers=csrf(web))
+    assert response.status_code == status, response.text
+    assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+    assert (await web.get("/ui/session")).json()["signed_in"] is False
+
+
+async def test_a_revoked_key_cannot_sign_in(web: Client, keys: KeyStore) -> None:
+    made = await keys.create("gone", ["write"])
+    await keys.revoke(made.info.id)
+    response = await web.post("/ui/session", json={"key": made.key}, headers=csrf(web))
+    assert response.status_code == 401
+
+
+async def test_a_lookup_scoped_key_is_refused_by_the_page(web: Client, keys: KeyStore) -> None:
+    pos = await keys.create("till 3", ["lookup"])
+    response = await web.post("/ui/session", json={"key": pos.key}, headers=csrf(web))
+    assert response.status_code == 403
+    assert "write" in response.json()["detail"]
+    assert (await web.get("/ui/search?q=jon")).status_code == 401
+
+
+async def test_sign_in_gives_a_new_session_id(web: Client, keys: KeyStore) -> None:
+    """A session id planted before sign-in (fixation) is not the one signed in."""
+    await sign_in(web, keys)
+    first = web.cookies[SESSION_COOKIE]
+    await sign_in(web, keys, name="ben")
+    second = web.cookies[SESSION_COOKIE]
+    assert first != second
+    web.cookies.set(SESSION_COOKIE, first, path="/ui")
+    assert (await web.get("/ui/session")).json()["signed_in"] is False
+
+
+async def test_sign_out_ends_the_session_on_the_server(
+    web: Client, keys: KeyStore, redis_client: Redis, settings: Settings
+) -> None:
+    await sign_in(web, keys)
+    stolen = web.cookies[SESSION_COOKIE]
+    assert (await web.delete("/ui/session", headers=csrf(web))).status_code == 204
+    assert [k async for k in redis_client.scan_iter(match=f"{settings.key_prefix}session*")] == []
+    web.cookies.set(SESSION_COOKIE, stolen, path="/ui")
+    assert (await web.get("/ui/customers/c1")).status_code == 401
+
+
+async def test_an_expired_session_is_refused(
+    web: Client, keys: KeyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await sign_in(web, keys)
+    customer_id = await new_customer(web)
+    signed_in_at = session.wall_clock()
+    lifetime = Settings().session_seconds
+    monkeypatch.setattr(session, "wall_clock", lambda: signed_in_at + lifetime - 60)
+    assert (await web.get(f"/ui/customers/{customer_id}")).status_code == 200
+    monkeypatch.setattr(session, "wall_clock", lambda: signed_in_at + lifetime + 1)
+    response = await web.get(f"/ui/customers/{customer_id}")
+    assert response.status_code == 401
+    assert "sign in" in response.json()["detail"]
+    assert (await web.get("/ui/session")).json()["signed_in"] is False
+
+
+async def test_revoking_the_key_ends_its_sessions(web: Client, keys: KeyStore) -> None:
+    key_id = await sign_in(web, keys)
+    customer_id = await new_customer(web)
+    await keys.revoke(key_id)
+    assert (await web.get(f"/ui/customers/{customer_id}")).status_code == 401
+
+
+# ---------------------------------------------------------------- CSRF
+async def test_unsafe_requests_without_a_csrf_token_are_refused(
+    web: Client, keys: KeyStore
+) -> None:
+    made = await keys.create("ana", ["write"])
+    refused = await web.post("/ui/session", json={"key": made.key})
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    await sign_in(web, keys)
+    customer_id = await new_customer(web)
+    forged = {CSRF_HEADER: "0" * 128}
+    for method, path, body in [
+        ("POST", f"/ui/customers/{customer_id}/entries", {"text": "+tea"}),
+        ("POST", "/ui/customers", {"name": "Mallory"}),
+        ("POST", "/ui/undo", None),
+        ("DELETE", "/ui/session", None),
+    ]:
+        for headers in ({}, forged):
+            response = await web.request(method, path, json=body, headers=headers)
+            assert response.status_code == 403, (path, headers)
+    card = (await web.get(f"/ui/customers/{customer_id}")).json()
+    assert card["likes"] == []
+    assert (await web.get("/ui/session")).json()["signed_in"] is True
+
+
+async def test_the_key_authenticated_api_needs_no_csrf_token(
+    web: Client, keymaker: Any
+) -> None:
+    headers = await keymaker.headers("write")
+    response = await web.post("/v1/customers", json={"name": "Via API"}, headers=headers)
+    assert response.status_code == 201
+
+
+# ---------------------------------------------------------------- find, read, add, undo
+async def test_preview_save_and_undo_a_shorthand_entry(
+    web: Client, keys: KeyStore, keymaker: Any
+) -> None:
+    await sign_in(web, keys)
+    customer_id = await new_customer(web)
+
+    preview = await web.post(
+        f"/ui/customers/{customer_id}/preview", json={"text": ENTRY}, headers=csrf(web)
+    )
+    assert preview.status_code == 200
+    assert [(e["kind"], e["label"], e["outcome"]) for e in preview.json()["effects"]] == [
+        ("like", "popcorn", "add"),
+        ("dislike", "pretzels", "add"),
+        ("allergy", "peanuts", "add"),
+        ("tag", "vip", "add"),
+    ]
+    assert preview.json()["note"] == "window seat please"
+    pos = await keymaker.headers("lookup")
+    before = (await web.get(f"/v1/customers/{customer_id}", headers=pos)).json()
+    assert before["version"] == 1, "a preview writes nothing"
+
+    saved = await web.post(
+        f"/ui/customers/{customer_id}/entries", json={"text": ENTRY}, headers=csrf(web)
+    )
+    assert saved.status_code == 201, saved.text
+    card = saved.json()["card"]
+    assert saved.json()["undo"] is True
+    assert card["version"] == 2, "one entry is one write"
+    assert [a["label"] for a in card["allergies"]] == ["peanuts"]
+    assert card["allergies"][0]["confirmed_by"] == "ana", "the key's name is the author"
+    assert [p["label"] for p in card["likes"]] == ["popcorn"]
+    assert [p["label"] for p in card["dislikes"]] == ["pretzels"]
+    assert card["tags"] == ["vip"]
+    assert card["notes"][0]["text"] == "window seat please"
+    seen = (await web.get(f"/v1/customers/{customer_id}", headers=pos)).json()
+    assert seen["allergies"] == card["allergies"]
+
+    undone = await web.post("/ui/undo", headers=csrf(web))
+    assert undone.status_code == 200
+    after = (await web.get(f"/v1/customers/{customer_id}", headers=pos)).json()
+    for field in ("allergies", "likes", "dislikes", "notes", "tags"):
+        assert after[field] == before[field], field
+    again = await web.post("/ui/undo", headers=csrf(web))
+    assert again.status_code == 404
+
+
+async def test_a_bad_entry_writes_nothing_and_names_the_problem(
+    web: Client, keys: KeyStore
+) -> None:
+    await sign_in(web, keys)
+    customer_id = await new_customer(web)
+    for text in ["+tea -tea", '+"unclosed', "   "]:
+        response = await web.post(
+            f"/ui/customers/{customer_id}/entries", json={"text": text}, headers=csrf(web)
+        )
+        assert response.status_code == 422, text
+        assert response.json()["field"] == "text"
+    too_long = await web.post(
+        f"/ui/customers/{customer_id}/entries", json={"text": "x" * 5000}, headers=csrf(web)
+    )
+    assert too_long.status_code in (400, 422)
+    card = (await web.get(f"/ui/customers/{customer_id}")).json()
+    assert card["version"] == 1
+
+
+async def test_an_entry_for_nobody_is_not_found(web: Client, keys: KeyStore) -> None:
+    await sign_in(web, keys)
+    response = await web.post(
+        "/ui/customers/nobody/entries", json={"text": "+tea"}, headers=csrf(web)
+    )
+    assert response.status_code == 404
+    assert (await web.get("/ui/customers/nobody")).status_code == 404
+
+
+async def test_new_customer_from_the_page_validates_input(web: Client, keys: KeyStore) -> None:
+    await sign_in(web, keys)
+    response = await web.post(
+        "/ui/customers", json={"name": "Bo", "email": "not-an-email"}, headers=csrf(web)
+    )
+    assert response.status_code == 422
+    assert response.json()["field"].startswith("email")
+    unknown = await web.post(
+        "/ui/customers", json={"name": "Bo", "admin": True}, headers=csrf(web)
+    )
+    assert unknown.status_code == 422
