@@ -1,8 +1,9 @@
 """Bench-only ASGI app: the product's `create_app` plus two routes the product must not ship.
 
-* `GET /bench/bare` — the ceiling: same middleware stack (API-key auth included), same
-  scope guard as a lookup, returns `BENCH_BODY_BYTES` bytes of JSON and an ETag, no Redis.
-* `GET /bench/gc` — garbage-collector counters (collections and pause time per generation,
+* `GET /v1/bench/bare` — the ceiling: same middleware stack (API-key auth included; under
+  /v1/ so the same CSRF exclusion applies as to lookups), same scope guard as a lookup,
+  returns `BENCH_BODY_BYTES` bytes of JSON and an ETag, no Redis.
+* `GET /v1/bench/gc` — garbage-collector counters (collections and pause time per generation,
   measured with `gc.callbacks`), so the benchmark can report what GC cost in each phase.
 
 Served by `scripts/bench_lookup.py` as `bench_app:app` (a factory) under uvicorn or granian.
@@ -67,12 +68,12 @@ class GcClock:
 GC_CLOCK = GcClock()
 
 
-@get("/bench/bare", guards=[require_scope], opt={"scope": "lookup"}, include_in_schema=False)
+@get("/v1/bench/bare", guards=[require_scope], opt={"scope": "lookup"}, include_in_schema=False)
 async def bare(request: Request[Any, Any, State]) -> Response[bytes]:
     return Response(content=BODY, media_type=MediaType.JSON, headers={"etag": '"1"'})
 
 
-@get("/bench/gc", guards=[require_scope], opt={"scope": "lookup"}, include_in_schema=False)
+@get("/v1/bench/gc", guards=[require_scope], opt={"scope": "lookup"}, include_in_schema=False)
 async def gc_stats() -> dict[str, Any]:
     snapshot = GC_CLOCK.snapshot()
     GC_CLOCK.worst = [0.0, 0.0, 0.0]
@@ -81,11 +82,18 @@ async def gc_stats() -> dict[str, Any]:
 
 def app() -> Litestar:
     """Factory: the product app, tuned exactly as `prefstore serve` tunes it, plus the bench
-    routes. `BENCH_NO_TUNING=1` leaves the runtime untuned (to measure what tuning gives)."""
+    routes. Experiments: `BENCH_NO_TUNING=1` leaves the GC untuned; `BENCH_READS=pool` sends
+    lookups through redis-py's pool instead of the pipelined connection."""
     application = create_app(Settings.from_env())
     application.register(bare)
     application.register(gc_stats)
     if not os.environ.get("BENCH_NO_TUNING"):
         install_runtime_tuning(application)
+    if os.environ.get("BENCH_READS") == "pool":
+        # Experiment: lookups through redis-py's pool instead of the pipelined connection.
+        async def pool_reads() -> None:
+            application.state.services.reader._reads = None
+
+        application.on_startup.append(pool_reads)
     gc.callbacks.append(GC_CLOCK)
     return application

@@ -26,7 +26,7 @@ def path_maker(kind: str, customers: int, seed: int) -> Callable[[], str]:
     """Random targets across all seeded customers (same scheme as the wrk script)."""
     rng = random.Random(seed)
     if kind == "bare":
-        return lambda: "/bench/bare"
+        return lambda: "/v1/bench/bare"
     if kind == "id":
         return lambda: f"/v1/customers/c{rng.randrange(customers):06d}"
     if kind == "phone":

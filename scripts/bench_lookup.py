@@ -67,8 +67,21 @@ def free_port() -> int:
 def fresh_redis(workdir: Path) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [find_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        + ["--appendonly", "no", "--dir", str(workdir), "--daemonize", "no"],
+        [
+            find_redis_server(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+            "--daemonize",
+            "no",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -140,21 +153,20 @@ async def seed(url: str, customers: int, concurrency: int = 32) -> tuple[str, in
 # ------------------------------------------------------------------ the server under test
 def server_command(server: str, port: int) -> list[str]:
     """The production settings `prefstore serve` uses, applied to the bench app."""
+    where = ["--host", "127.0.0.1", "--port", str(port)]
     if server == "uvicorn":
-        return [sys.executable, "-m", "uvicorn", "--factory", "bench_app:app"] + [
-            "--app-dir", str(SCRIPTS), "--host", "127.0.0.1", "--port", str(port),
-            "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-            "--log-level", "warning",
-        ]  # fmt: skip
+        fixed = "--factory --loop uvloop --http httptools --no-access-log --log-level warning"
+        target = ["--app-dir", str(SCRIPTS), "bench_app:app"]
+        return [sys.executable, "-m", "uvicorn", *fixed.split(), *target, *where]
     granian = str(Path(sys.executable).with_name("granian"))
-    return [granian, "--interface", "asgi", "--factory", "--working-dir", str(SCRIPTS)] + [
-        "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop",
-        "--no-access-log", "--log-level", "warning", "bench_app:app",
-    ]  # fmt: skip
+    fixed = "--interface asgi --factory --loop uvloop --no-access-log --log-level warning"
+    return [granian, *fixed.split(), "--working-dir", str(SCRIPTS), *where, "bench_app:app"]
 
 
 @contextlib.contextmanager
-def serving(server: str, redis_url: str, body_bytes: int, env_extra: dict[str, str]) -> Iterator[int]:
+def serving(
+    server: str, redis_url: str, body_bytes: int, env_extra: dict[str, str]
+) -> Iterator[int]:
     port = free_port()
     env = {
         **os.environ,
@@ -169,9 +181,11 @@ def serving(server: str, redis_url: str, body_bytes: int, env_extra: dict[str, s
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                    break
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1),
+            ):
+                break
             if process.poll() is not None:
                 raise RuntimeError(f"{server} exited with {process.returncode}")
             time.sleep(0.1)
@@ -189,9 +203,9 @@ def serving(server: str, redis_url: str, body_bytes: int, env_extra: dict[str, s
 
 def gc_snapshot(port: int, key: str) -> dict[str, Any]:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/bench/gc", headers={"Authorization": f"Bearer {key}"}
+        f"http://127.0.0.1:{port}/v1/bench/gc", headers={"Authorization": f"Bearer {key}"}
     )
-    with urllib.request.urlopen(request, timeout=5) as response:
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (http only)
         snapshot: dict[str, Any] = json.load(response)
         return snapshot
 
@@ -205,7 +219,7 @@ function setup(thread) counter = counter + 1; thread:set("seed", counter) end
 function init(args) math.randomseed(os.time() * 1000 + seed) end
 function request()
   local i = math.random(0, n - 1)
-  local path = "/bench/bare"
+  local path = "/v1/bench/bare"
   if kind == "id" then path = string.format("/v1/customers/c%%06d", i)
   elseif kind == "phone" then path = "/v1/lookup?phone=%%2B1212" .. (2000000 + i) end
   return wrk.format("GET", path)
@@ -239,8 +253,17 @@ class Load:
         script = self.workdir / f"wrk_{kind}.lua"
         script.write_text(WRK_SCRIPT % {"key": self.key, "kind": kind, "customers": self.customers})
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{self.connections}", f"-d{seconds:g}s", "--timeout", "5s"]
-            + ["-s", str(script), f"http://127.0.0.1:{self.port}"],
+            [
+                "wrk",
+                "-t1",
+                f"-c{self.connections}",
+                f"-d{seconds:g}s",
+                "--timeout",
+                "5s",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{self.port}",
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -256,9 +279,22 @@ class Load:
 
     def _python(self, kind: str, seconds: float) -> dict[str, float]:
         out = subprocess.run(
-            [sys.executable, str(SCRIPTS / "bench_loadgen.py"), "--port", str(self.port)]
-            + ["--key", self.key, "--kind", kind, "--customers", str(self.customers)]
-            + ["--connections", str(self.connections), "--duration", f"{seconds:g}"],
+            [
+                sys.executable,
+                str(SCRIPTS / "bench_loadgen.py"),
+                "--port",
+                str(self.port),
+                "--key",
+                self.key,
+                "--kind",
+                kind,
+                "--customers",
+                str(self.customers),
+                "--connections",
+                str(self.connections),
+                "--duration",
+                f"{seconds:g}",
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -307,10 +343,10 @@ def measure(load: Load, runs: int, warmup: float) -> Series:
 
 def report(server: str, series: Series, args: argparse.Namespace, loadgen: str) -> str:
     lines = [
-        f"### {server} — {len(series.rounds)} interleaved runs × {args.duration:g} s, "
+        f"### {server} — {len(series.rounds)} interleaved runs x {args.duration:g} s, "
         f"{args.connections} connections, {loadgen}, {args.customers} customers",
         "",
-        "| endpoint | req/s | p50 ms | p99 ms | ratio to bare | gen-2 GCs / phase | GC ms / phase |",
+        "| endpoint | req/s | p50 ms | p99 ms | ratio to bare | gen-2 GCs/phase | GC ms/phase |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     names = {"bare": "(a) bare", "id": "(b) by id", "phone": "(c) by phone"}
@@ -324,7 +360,9 @@ def report(server: str, series: Series, args: argparse.Namespace, loadgen: str) 
     verdicts = []
     for kind, target in TARGETS.items():
         got = series.ratio(kind)
-        verdicts.append(f"{kind}/bare {got:.2f} (target ≥ {target}: {'met' if got >= target else 'MISSED'})")
+        verdicts.append(
+            f"{kind}/bare {got:.2f} (target ≥ {target}: {'met' if got >= target else 'MISSED'})"
+        )
     worst_p99 = max(series.median(kind, "p99_ms") for kind in ("id", "phone"))
     verdicts.append(
         f"p99 {worst_p99:.2f} ms (target ≤ {P99_TARGET_MS:g}: "
@@ -339,7 +377,9 @@ def log(message: str) -> None:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3, help="interleaved rounds (≥ 3)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per phase (≤ 10)")
@@ -347,7 +387,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--server", choices=["uvicorn", "granian", "both"], default="uvicorn")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
-    parser.add_argument("--redis-url", help="use this Redis (keys under 'bench:') instead of a fresh one")
+    parser.add_argument(
+        "--redis-url", help="use this Redis (keys under 'bench:') instead of a fresh one"
+    )
     parser.add_argument("--json", type=Path, help="also write every round's figures here")
     parser.add_argument(
         "--server-env", action="append", default=[], metavar="NAME=VALUE",
@@ -365,7 +407,9 @@ def main() -> None:
     if loadgen == "auto":
         loadgen = "wrk" if shutil.which("wrk") else "python"
     extra = dict(item.split("=", 1) for item in args.server_env)
-    log(f"machine: {platform.platform()}, {os.cpu_count()} cpus, python {platform.python_version()}")
+    log(
+        f"machine: {platform.platform()}, {os.cpu_count()} cpus, python {platform.python_version()}"
+    )
     servers = ["uvicorn", "granian"] if args.server == "both" else [args.server]
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-lookup-") as tmp:

@@ -160,7 +160,8 @@ def test_any_text_parses_or_is_refused_cleanly(text: str) -> None:
     try:
         entry = parse(text)
     except InvalidInput as exc:
-        assert exc.field == "text"
+        field = exc.field
+        assert field == "text"
         return
     for item in entry.items:
         assert item.label.strip() == item.label

@@ -2,35 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
-from prefstore.api.app import create_app
 from prefstore.apikeys import KeyStore
 from prefstore.config import Settings
 from prefstore.keys import KeySpace
 from prefstore.web import CSRF_COOKIE, CSRF_HEADER, session
 from prefstore.web.routes import STATIC_DIR
-from prefstore.web.session import SESSION_COOKIE
+from prefstore.web.session import SESSION_COOKIE, KeyCheck
+from tests.conftest import Backend, app_for
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 ENTRY = "+popcorn -pretzels !peanuts #vip window seat please"
 
 
 @pytest.fixture
-async def web(redis_client: Redis, settings: Settings) -> AsyncIterator[Any]:
+async def web(redis_backend: Backend, settings: Settings) -> AsyncIterator[Any]:
     """A test client that has loaded the page (so it holds a CSRF cookie). Key checks
     are not cached (key_cache_seconds=0) so revocation is seen at once."""
-    app = create_app(
-        Settings(key_prefix=settings.key_prefix, redis_url="redis://unused", key_cache_seconds=0),
-        redis=redis_client,
-    )
-    async with AsyncTestClient(app) as client:
+    tuned = msgspec.structs.replace(settings, key_cache_seconds=0)
+    async with AsyncTestClient(app_for(redis_backend, tuned)) as client:
         assert (await client.get("/")).status_code == 200
         yield client
 
@@ -132,14 +131,18 @@ async def test_sign_in_sets_an_httponly_samesite_cookie_with_an_expiry(
     [
         ("psk_nothere_" + "x" * 40, 401),
         ("not-a-key", 401),
-        ("", 400),
+        ("", 422),
     ],
 )
-async def test_sign_in_failures(web: Client, key: str, status: int) -> None:
+async def test_sign_in_failures(
+    web: Client, key: str, status: int, redis_client: Redis, settings: Settings
+) -> None:
     response = await web.post("/ui/session", json={"key": key}, headers=csrf(web))
     assert response.status_code == status, response.text
     assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
     assert (await web.get("/ui/session")).json()["signed_in"] is False
+    # Anonymous requests leave nothing in Redis.
+    assert [k async for k in redis_client.scan_iter(match=f"{settings.key_prefix}session*")] == []
 
 
 async def test_a_revoked_key_cannot_sign_in(web: Client, keys: KeyStore) -> None:
@@ -202,6 +205,19 @@ async def test_revoking_the_key_ends_its_sessions(web: Client, keys: KeyStore) -
     assert (await web.get(f"/ui/customers/{customer_id}")).status_code == 401
 
 
+async def test_the_key_check_trusts_an_answer_for_its_ttl_only(keys: KeyStore) -> None:
+    now = [1000.0]
+    check = KeyCheck(keys, ttl=2.0, clock=lambda: now[0])
+    made = await keys.create("ana", ["write"])
+    assert await check.still_valid(made.info.id)
+    await keys.revoke(made.info.id)
+    now[0] += 1.9
+    assert await check.still_valid(made.info.id), "cached within the TTL"
+    now[0] += 0.2
+    assert not await check.still_valid(made.info.id), "revocation seen after the TTL"
+    assert not await check.still_valid("nosuchkey")
+
+
 # ---------------------------------------------------------------- CSRF
 async def test_unsafe_requests_without_a_csrf_token_are_refused(
     web: Client, keys: KeyStore
@@ -227,9 +243,7 @@ async def test_unsafe_requests_without_a_csrf_token_are_refused(
     assert (await web.get("/ui/session")).json()["signed_in"] is True
 
 
-async def test_the_key_authenticated_api_needs_no_csrf_token(
-    web: Client, keymaker: Any
-) -> None:
+async def test_the_key_authenticated_api_needs_no_csrf_token(web: Client, keymaker: Any) -> None:
     headers = await keymaker.headers("write")
     response = await web.post("/v1/customers", json={"name": "Via API"}, headers=headers)
     assert response.status_code == 201
@@ -317,7 +331,23 @@ async def test_new_customer_from_the_page_validates_input(web: Client, keys: Key
     )
     assert response.status_code == 422
     assert response.json()["field"].startswith("email")
-    unknown = await web.post(
-        "/ui/customers", json={"name": "Bo", "admin": True}, headers=csrf(web)
-    )
+    unknown = await web.post("/ui/customers", json={"name": "Bo", "admin": True}, headers=csrf(web))
     assert unknown.status_code == 422
+
+
+async def test_search_from_the_page_uses_the_live_index(web: Client, keys: KeyStore) -> None:
+    await sign_in(web, keys)
+    customer_id = await new_customer(web, "Jon Smith")
+    hits: list[Any] = []
+    for _attempt in range(40):  # the index follows the change feed; give it a moment
+        response = await web.get("/ui/search", params={"q": "jon smyth"})
+        assert response.status_code == 200, response.text
+        hits = response.json()["hits"]
+        if hits:
+            break
+        await asyncio.sleep(0.05)
+    assert hits[0]["id"] == customer_id
+    assert hits[0]["cues"]["email"] == "jon@example.com", "staff see the cue unmasked"
+    assert (await web.get("/ui/search", params={"q": "+"})).json()["hits"] == []
+    too_long = await web.get("/ui/search", params={"q": "x" * 101})
+    assert too_long.status_code == 400

@@ -8,6 +8,7 @@ import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 import msgspec
@@ -23,6 +24,7 @@ from prefstore.embedded import EmbeddedRedis
 from prefstore.errors import PrefstoreError
 from prefstore.keys import KeySpace
 from prefstore.redis_adapter import connect
+from prefstore.runtime import install_runtime_tuning
 from prefstore.store import CustomerStore
 
 console = Console(stderr=True)
@@ -73,10 +75,14 @@ async def _serve(settings: Settings, demo: bool) -> None:
     async with redis_session(settings) as (client, url):
         await _first_run(client, settings, demo)
         app = create_app(msgspec.structs.replace(settings, redis_url=url))
+        install_runtime_tuning(app)  # GC: see runtime.py and docs/benchmarks/lookup.md
+        # uvloop + httptools, as scripts/bench_lookup.py measures it (its `server_command`).
         config = uvicorn.Config(
             app,
             host=settings.host,
             port=settings.port,
+            loop="uvloop",
+            http="httptools",
             log_level=settings.log_level,
             access_log=False,
         )
@@ -182,6 +188,103 @@ def keys_revoke(settings: Settings, key_id: str) -> None:
         async with redis_session(settings) as (client, _url):
             info = await KeyStore(client, KeySpace(settings.key_prefix)).revoke(key_id)
         console.print(f"revoked {info.id} ({info.name})")
+
+    _run(go())
+
+
+# ------------------------------------------------------------------ import / export
+@main.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--preset", default="auto", help="auto, prefstore, hubspot, salesforce.")
+@click.option(
+    "--map",
+    "map_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Mapping file (JSON): {'preset': ..., 'columns': {COLUMN: TARGET}}.",
+)
+@click.option("--column", "columns", multiple=True, help="COLUMN=TARGET; repeatable.")
+@click.option("--dry-run", is_flag=True, help="Count and list likely duplicates; write nothing.")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Rejects file [FILE.rejects.csv|ndjson next to the input].",
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "ndjson"]), default=None)
+@click.option("--batch-size", type=int, default=1000, show_default=True)
+@click.option("--actor", default="import", show_default=True, help="Author in the audit trail.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def import_(
+    settings: Settings,
+    files: tuple[Path, ...],
+    preset: str,
+    map_file: Path | None,
+    columns: tuple[str, ...],
+    dry_run: bool,
+    rejects: Path | None,
+    fmt: str | None,
+    batch_size: int,
+    actor: str,
+    quiet: bool,
+) -> None:
+    """Import customers from CRM exports (CSV or NDJSON, optionally gzipped). Safe to re-run."""
+    from prefstore.importing import ImportOptions, Mapping
+    from prefstore.importing.console import import_file, summary_table
+
+    mapping = Mapping.build(preset, map_file, columns)
+
+    async def go() -> None:
+        async with redis_session(settings) as (client, _url):
+            store = CustomerStore(
+                client,
+                KeySpace(settings.key_prefix),
+                region=settings.default_region,
+                notes_on_card=settings.notes_on_card,
+            )
+            for path in files:
+                options = ImportOptions(
+                    mapping=mapping,
+                    format=fmt,  # type: ignore[arg-type]
+                    dry_run=dry_run,
+                    batch_size=batch_size,
+                    actor=actor,
+                )
+                target = rejects if len(files) == 1 else None
+                summary, sink = await import_file(
+                    store, path, options, target, console, not quiet
+                )
+                console.print(summary_table(path, summary, sink))
+
+    _run(go())
+
+
+@main.command("export")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write [stdout]; a .gz name is gzipped.",
+)
+@click.pass_obj
+def export_(settings: Settings, output: Path | None) -> None:
+    """Write every customer as NDJSON that `prefstore import` restores."""
+    import gzip
+    import sys
+
+    from prefstore.importing.console import export_to
+
+    async def go() -> None:
+        async with redis_session(settings) as (client, _url):
+            keys = KeySpace(settings.key_prefix)
+            if output is None:
+                count = await export_to(client, keys, sys.stdout.buffer)
+            else:
+                opener = gzip.open if output.suffix == ".gz" else open
+                with opener(output, "wb") as out:
+                    count = await export_to(client, keys, out)  # type: ignore[arg-type]
+        console.print(f"exported {count:,} customers")
 
     _run(go())
 

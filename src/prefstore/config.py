@@ -24,6 +24,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """How long a verified API key is trusted without asking Redis again (bounds revocation lag)."""
     notes_on_card: int = 10
     log_level: str = "info"
+    allergens_file: Path | None = None
+    """A business's own allergen groups and diets, merged into the packaged table
+    (docs/ALLERGENS.md)."""
     session_secret: str | None = None
     """Signs the web page's CSRF tokens; None: a random one per process (set it when several
     processes serve the page)."""
@@ -48,6 +51,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             key_cache_seconds=float(env.get("PREFSTORE_KEY_CACHE_SECONDS", base.key_cache_seconds)),
             notes_on_card=int(env.get("PREFSTORE_NOTES_ON_CARD", base.notes_on_card)),
             log_level=env.get("PREFSTORE_LOG_LEVEL", base.log_level),
+            allergens_file=Path(env["PREFSTORE_ALLERGENS_FILE"])
+            if env.get("PREFSTORE_ALLERGENS_FILE")
+            else None,
             session_secret=env.get("PREFSTORE_SESSION_SECRET") or None,
             session_seconds=int(env.get("PREFSTORE_SESSION_SECONDS", base.session_seconds)),
             cookie_secure=env.get("PREFSTORE_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),

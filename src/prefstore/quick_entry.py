@@ -115,9 +115,7 @@ def apply(
     return sorted(changed), undo
 
 
-def _put_allergy(
-    record: CustomerRecord, item: Item, actor: str, now: datetime, undo: Undo
-) -> None:
+def _put_allergy(record: CustomerRecord, item: Item, actor: str, now: datetime, undo: Undo) -> None:
     new = records.allergy_from(
         AllergyInput(label=item.label, severity=_SEVERITY[item.kind]), actor, now
     )
@@ -134,9 +132,7 @@ def _put_preference(
         PreferenceInput(label=item.label, sentiment=sentiment), actor, now
     )
     undo.replaced_preferences += [p for p in record.preferences if _same(p.label, item.label)]
-    record.preferences = [
-        p for p in record.preferences if not _same(p.label, item.label)
-    ] + [new]
+    record.preferences = [p for p in record.preferences if not _same(p.label, item.label)] + [new]
     undo.preference_ids.append(new.id)
 
 

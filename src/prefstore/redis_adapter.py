@@ -16,8 +16,24 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from prefstore.errors import Unavailable
+from prefstore.pipelined import PipelinedConnection
 
-RedisClient = Redis
+
+class RedisClient(Redis):
+    """redis-py's client plus `reads`: one pipelined connection for the idempotent reads of
+    the lookup path (see `pipelined.py`), opened on first use and closed with the client.
+    None where it cannot speak the transport; readers then use the pool like everyone else."""
+
+    reads: PipelinedConnection | None = None
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        if self.reads is not None:
+            await self.reads.close()
+        await super().aclose(close_connection_pool)
+
+
+def pipelined_reads(client: Redis) -> PipelinedConnection | None:
+    return client.reads if isinstance(client, RedisClient) else None
 
 
 def as_bytes(value: object) -> bytes:
@@ -54,7 +70,7 @@ def connect(url: str, timeout: float, max_connections: int = 256) -> Redis:
     One retry (no backoff) lets a pooled connection that died with a restarted Redis be
     replaced transparently; more would multiply the time a caller waits on an outage.
     """
-    return Redis.from_url(
+    client = RedisClient.from_url(
         url,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
@@ -63,6 +79,9 @@ def connect(url: str, timeout: float, max_connections: int = 256) -> Redis:
         health_check_interval=0,
         decode_responses=False,
     )
+    assert isinstance(client, RedisClient)
+    client.reads = PipelinedConnection.for_pool(client.connection_pool, timeout)
+    return client
 
 
 @asynccontextmanager

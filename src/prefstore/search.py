@@ -24,6 +24,7 @@ against the follower that applies changes between searches.
 from __future__ import annotations
 
 import bisect
+import threading
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ PREFIX_SIMILARITY = 90.0
 FALLBACK_BELOW = 75.0
 """When no expansion is this similar, rapidfuzz scans the whole vocabulary for the word."""
 MAX_NAME_WORDS = 8
+MIN_SCORE = 70.0
+"""Hits scoring below this are left out: "peter smith" is not a way to write "John Smith"."""
 MASK = "••••"
 
 
@@ -169,6 +172,10 @@ class SearchIndex:
         self._new_words: list[str] = []
         self._acc = np.zeros(1024, dtype=np.float32)
         self._tmp = np.zeros(1024, dtype=np.float32)
+        # Uncontended when searches and changes share one event loop (as in a server); it
+        # keeps the index whole should they ever run on different threads (test harnesses
+        # run the lifespan, hence the follower, on a thread of its own).
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._ordinals)
@@ -179,6 +186,10 @@ class SearchIndex:
     # ------------------------------------------------------------ changes
     def upsert(self, record: CustomerRecord) -> None:
         """Index (or re-index) one customer from their current record."""
+        with self._lock:
+            self._upsert(record)
+
+    def _upsert(self, record: CustomerRecord) -> None:
         entry = entry_of(record)
         blob = _encode(entry)
         ordinal = self._ordinals.get(record.id)
@@ -198,6 +209,10 @@ class SearchIndex:
         self._post(ordinal, entry)
 
     def remove(self, customer_id: str) -> bool:
+        with self._lock:
+            return self._remove(customer_id)
+
+    def _remove(self, customer_id: str) -> bool:
         ordinal = self._ordinals.pop(customer_id, None)
         if ordinal is None:
             return False
@@ -379,12 +394,14 @@ class SearchIndex:
         query = parse_query(text)
         if query.empty:
             return []
-        query = Query(self._split_joined(query.words), query.numbers, query.emails)
+        with self._lock:
+            query = Query(self._split_joined(query.words), query.numbers, query.emails)
+            entries = list(self._entries_at(self.candidates(query)))
         scored = [
             (score, field, entry)
-            for entry in self._entries_at(self.candidates(query))
+            for entry in entries
             for score, field in [score_entry(query, entry)]
-            if score > 0
+            if score >= MIN_SCORE
         ]
         scored.sort(key=lambda s: (-s[0], -_timestamp(s[2].last_visit), s[2].id))
         return [hit_of(entry, score, field, view) for score, field, entry in scored[:limit]]

@@ -18,7 +18,10 @@ from prefstore.api.auth import ApiKeyMiddleware, KeyCache
 from prefstore.api.customers import CustomerController
 from prefstore.api.errors import exception_handlers
 from prefstore.api.health import healthz, metrics, readyz
+from prefstore.api.imports import create_import
 from prefstore.api.lookup import lookup
+from prefstore.api.search import SEARCH_ROUTES, search_lifespan
+from prefstore.cartcheck import load_table
 from prefstore.api.services import Services
 from prefstore.config import Settings
 from prefstore.embedded import EmbeddedRedis
@@ -67,8 +70,21 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
         app_name="prefstore", prefix="prefstore", group_path=True, exclude=["^/metrics$"]
     )
     return Litestar(
-        route_handlers=[CustomerController, lookup, healthz, readyz, metrics, *web.route_handlers],
-        lifespan=[lifespan, web.lifespan],
+        route_handlers=[
+            CustomerController,
+            lookup,
+            healthz,
+            readyz,
+            metrics,
+            *web.route_handlers,
+            create_import,
+            *SEARCH_ROUTES,
+        ],
+        lifespan=[
+            lifespan,
+            web.lifespan,
+            search_lifespan(load_table(settings.allergens_file), settings.redis_timeout),
+        ],
         csrf_config=web.csrf,
         middleware=[prometheus.middleware, ApiKeyMiddleware],
         exception_handlers=exception_handlers(),
@@ -82,5 +98,10 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
 
 
 def app_from_env() -> Litestar:
-    """Factory for ASGI servers: `uvicorn --factory prefstore.api.app:app_from_env`."""
-    return create_app(Settings.from_env())
+    """Factory for ASGI servers, with the serving GC tuning `prefstore serve` has:
+    `granian --interface asgi --factory prefstore.api.app:app_from_env`."""
+    from prefstore.runtime import install_runtime_tuning  # noqa: PLC0415  (serving only)
+
+    app = create_app(Settings.from_env())
+    install_runtime_tuning(app)
+    return app

@@ -86,10 +86,14 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=principal)
 
 
-def require_scope(
+async def require_scope(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """Guard: the route's `opt["scope"]` must be among the caller's scopes."""
+    """Guard: the route's `opt["scope"]` must be among the caller's scopes.
+
+    Async on purpose: Litestar runs a *sync* guard in a worker thread (`sync_to_thread`),
+    which cost about a fifth of the CPU of every API request (docs/benchmarks/lookup.md).
+    """
     needed = handler.opt.get("scope")
     principal = connection.scope.get("auth")
     if not isinstance(principal, Principal):

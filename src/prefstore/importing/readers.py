@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,7 +40,7 @@ async def file_chunks(path: Path, progress: list[int] | None = None) -> AsyncIte
             yield chunk
 
 
-async def decompressed(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def decompressed(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     """Pass bytes through, or gunzip them when they start with the gzip magic."""
     inflate: Any = None
     read = out = 0
@@ -68,7 +68,7 @@ async def decompressed(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
             yield data
 
 
-async def lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[tuple[int, bytes | None]]]:
+async def lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, bytes | None]]]:
     """Batches of (line number, line without newline); None for an over-long line."""
     pending = b""
     number = 0

@@ -118,9 +118,11 @@ class _Collect:
         elif base == "identifier":
             self.data.setdefault("identifiers", {})[qualifier] = text
             self.sources[f"identifiers.{qualifier}"] = column
+            self.sources.setdefault("identifiers", column)
         elif base == "date":
             self.data.setdefault("dates", {})[qualifier] = _date_text(text)
             self.sources[f"dates.{qualifier}"] = column
+            self.sources.setdefault("dates", column)  # msgspec names a bad value `dates[...]`
         elif base == "allergies":
             self.add("allergies", column, [_allergy(v, qualifier) for v in _split(value)])
         elif base in ("likes", "dislikes"):
@@ -149,7 +151,7 @@ def _split(value: Any) -> list[str]:
 
 
 def _allergy(text: str, severity: str) -> dict[str, str]:
-    """"Peanuts (severe)" carries its own severity; else the column's, else `allergy`."""
+    """ "Peanuts (severe)" carries its own severity; else the column's, else `allergy`."""
     found = _QUALIFIED.match(text)
     if found and found["q"].lower() in ("dietary", "intolerance", "allergy", "severe"):
         return {"label": found["label"], "severity": found["q"].lower()}
@@ -209,9 +211,15 @@ def _finish(line: int, raw: Any, collect: _Collect, region: str) -> Incoming:
     has_name = data["name"] != "-"
     try:
         create = msgspec.convert(data, CustomerCreate)
-        events = msgspec.convert(collect.events, _events_type) if collect.events else []
     except msgspec.ValidationError as exc:
         raise _validation_field(exc, collect.sources) from None
+    try:
+        events = msgspec.convert(collect.events, _events_type) if collect.events else []
+    except msgspec.ValidationError as exc:
+        found = _PATH.search(str(exc))
+        column = collect.sources.get("events", "events")
+        field = f"{column}{found['path'] if found else ''}"
+        raise InvalidInput(field, _PATH.sub("", str(exc))) from None
     src = collect.sources
     incoming = Incoming(line=line, raw=raw, sources=src, created_at=collect.created_at)
     incoming.id = create.id

@@ -14,9 +14,17 @@ from prefstore.errors import InvalidInput, Unavailable
 from prefstore.importing import rows as rowmod
 from prefstore.importing.duplicates import DuplicateFinder
 from prefstore.importing.mapping import Mapping, ResolvedMapping
-from prefstore.importing.readers import CsvParser, Format, NdjsonParser, decompressed, lines
+from prefstore.importing.readers import (
+    CsvParser,
+    Format,
+    NdjsonParser,
+    decompressed,
+    lines,
+    sniff_format,
+)
 from prefstore.importing.writer import BatchWriter, RowResult
 from prefstore.models import ImportSummary, RowRejection
+from prefstore.redis_adapter import as_bytes, translated_errors
 from prefstore.store import CustomerStore
 
 DEFAULT_BATCH = 1000
@@ -66,7 +74,7 @@ class Importer:
             actor=opts.actor,
             notes_on_card=self.store.notes_on_card,
             clock=self.store.clock,
-            salt=await self.store.suppression_salt(),
+            salt=await self._salt(),
             dry_run=opts.dry_run,
         )
         if opts.dry_run:
@@ -93,6 +101,14 @@ class Importer:
         summary.seconds = round(time.perf_counter() - started, 3)
         summary.rows_per_second = round(summary.rows / summary.seconds, 1) if summary.seconds else 0
         return summary
+
+    async def _salt(self) -> bytes:
+        if not self.options.dry_run:
+            return await self.store.suppression_salt()
+        # A dry run must not even create the salt; without one nobody was ever erased.
+        async with translated_errors():
+            salt = await self.store.redis.get(self.store.keys.suppression_salt)
+        return as_bytes(salt) if salt is not None else b""
 
     def _incoming(
         self,
@@ -126,8 +142,6 @@ class Importer:
             found = self.options.mapping.resolve(header)
             self._mappings[key] = found
             self._unknown.update(dict.fromkeys(found.unknown))
-            if self.options.mapping.preset == "auto":
-                self._report_preset = found.preset
         return found
 
     async def _flush(
@@ -141,7 +155,7 @@ class Importer:
         for incoming, result in zip(batch, results, strict=True):
             report.result(incoming, result)
             if self._duplicates is not None and result.outcome == "created":
-                found = await self._duplicates.check(incoming)
+                found = self._duplicates.check(incoming)
                 if found is not None:
                     report.summary.duplicates.append(found)
         if self._mappings and report.summary.preset == "auto":
@@ -198,8 +212,6 @@ class _peeked:
         self._head: list[bytes] = []
 
     async def sniff(self) -> Format:
-        from prefstore.importing.readers import sniff_format
-
         async for chunk in self._source:
             if chunk:
                 self._head.append(chunk)

@@ -16,9 +16,18 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from prefstore import quick_entry, shorthand
+from prefstore.api.search import search_index
 from prefstore.api.services import Services, services
 from prefstore.errors import Forbidden, InvalidInput, NotFound
-from prefstore.models import CustomerCreate, EmailText, EventPage, Name, PhoneText
+from prefstore.models import (
+    CustomerCreate,
+    EmailText,
+    EventPage,
+    Name,
+    PhoneText,
+    SearchResult,
+)
+from prefstore.normalise import fold
 from prefstore.web import session
 from prefstore.web.session import require_staff, staff_of
 
@@ -127,9 +136,12 @@ async def search(
     request: AnyRequest,
     q: Annotated[str, QueryParameter(min_length=1, max_length=100)],
     limit: Annotated[int, QueryParameter(ge=1, le=50)] = 8,
-) -> Any:
-    index = request.app.state.search_index
-    return await index.search(q, limit=limit, view="staff")
+) -> SearchResult:
+    # The same in-process index the /v1/search API uses, kept current from the change feed.
+    index = search_index(request)
+    if not fold(q) and "@" not in q:
+        return SearchResult(query=q, hits=[])  # typing "+" or "(" is not worth an error
+    return SearchResult(query=q, hits=index.search(q, limit, "staff"))
 
 
 @get("/customers/{customer_id:str}", guards=[require_staff])
@@ -158,7 +170,9 @@ async def new_customer(request: AnyRequest, data: JSONBody[NewCustomer]) -> Resp
 
 # ---------------------------------------------------------------- add, preview, undo
 @post("/customers/{customer_id:str}/preview", guards=[require_staff], status_code=200)
-async def preview(request: AnyRequest, customer_id: FromPath[str], data: JSONBody[EntryText]) -> Preview:
+async def preview(
+    request: AnyRequest, customer_id: FromPath[str], data: JSONBody[EntryText]
+) -> Preview:
     entry = shorthand.parse(data.text)
     record = await services(request).store.get_record(customer_id)
     effects = quick_entry.effects(record, entry)
@@ -166,7 +180,9 @@ async def preview(request: AnyRequest, customer_id: FromPath[str], data: JSONBod
 
 
 @post("/customers/{customer_id:str}/entries", guards=[require_staff], status_code=201)
-async def add_entry(request: AnyRequest, customer_id: FromPath[str], data: JSONBody[EntryText]) -> Saved:
+async def add_entry(
+    request: AnyRequest, customer_id: FromPath[str], data: JSONBody[EntryText]
+) -> Saved:
     entry = shorthand.parse(data.text)
     if entry.empty:
         raise InvalidInput("text", "nothing to save: type +like -dislike !allergy #tag or a note")

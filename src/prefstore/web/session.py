@@ -22,7 +22,7 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
 )
-from litestar.types import Message, ScopeSession
+from litestar.types import Empty, Message, ScopeSession
 
 from prefstore.apikeys import KeyStore, effective_scopes
 from prefstore.errors import NotFound, Unauthenticated
@@ -59,6 +59,12 @@ class _RotatingBackend(ServerSideSessionBackend):
     async def store_in_message(
         self, scope_session: ScopeSession, message: Message, connection: Connection
     ) -> None:
+        if not scope_session:
+            # Nobody signed in: store nothing (anonymous requests must not fill Redis), and
+            # clear a cookie the browser still sends.
+            if connection.cookies.get(self.config.key):
+                await super().store_in_message(Empty, message, connection)
+            return
         if connection.state.get(_ROTATE) and not connection.state.get(_NEW_ID):
             old = connection.cookies.get(self.config.key)
             if old:

@@ -1,0 +1,87 @@
+"""CardReader on every backend: fakeredis (redis-py path) and real Redis (pipelined path)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+import pytest
+from redis.asyncio import Redis
+
+from prefstore.errors import InvalidInput
+from prefstore.keys import KeySpace
+from prefstore.models import CustomerCreate, NoteInput
+from prefstore.reader import CardReader
+from prefstore.redis_adapter import pipelined_reads
+from prefstore.store import CustomerStore
+
+
+@pytest.fixture
+async def reader(store: CustomerStore, redis_client: Redis, keyspace: KeySpace) -> CardReader:
+    await store.create(
+        CustomerCreate(
+            id="ada",
+            name="Ada",
+            phones=["+1 212 200 0123"],
+            emails=["ada@example.com"],
+            notes=[NoteInput(text="staff only", visibility="staff")],
+        ),
+        actor="t",
+    )
+    return CardReader(redis_client, keyspace, "US")
+
+
+async def test_real_backends_read_through_the_pipelined_connection(
+    redis_client: Redis, request: pytest.FixtureRequest
+) -> None:
+    backend = request.getfixturevalue("redis_backend")
+    assert (pipelined_reads(redis_client) is not None) == (backend.name != "fake")
+
+
+async def test_by_id_returns_the_stored_view_bytes(reader: CardReader) -> None:
+    found = await reader.by_id("ada", "touchpoint")
+    assert found is not None and found.version == b"1"
+    card = msgspec.json.decode(found.body)
+    assert card["id"] == "ada" and card["notes"] == []
+    staff = await reader.by_id("ada", "staff")
+    assert staff is not None and msgspec.json.decode(staff.body)["notes"][0]["text"] == "staff only"
+    assert await reader.by_id("nobody", "touchpoint") is None
+
+
+@pytest.mark.parametrize(
+    "spelling", ["+12122000123", "(212) 200-0123", "212.200.0123", "+1 212 200 0123"]
+)
+async def test_by_phone_in_any_spelling(reader: CardReader, spelling: str) -> None:
+    found = await reader.by_identifier("phone", spelling, "touchpoint")
+    assert found is not None and msgspec.json.decode(found.body)["id"] == "ada"
+
+
+async def test_unknown_or_invalid_phones(reader: CardReader) -> None:
+    assert await reader.by_identifier("phone", "+12122000999", "touchpoint") is None
+    with pytest.raises(InvalidInput):  # E.164-shaped but not a valid number: still refused
+        await reader.by_identifier("phone", "+10000000000", "touchpoint")
+    with pytest.raises(InvalidInput):
+        await reader.by_identifier("phone", "not a phone", "touchpoint")
+
+
+async def test_lookup_survives_a_flushed_script_cache(
+    reader: CardReader, redis_client: Redis
+) -> None:
+    await redis_client.script_flush()
+    found = await reader.by_identifier("email", "ADA@example.com", "touchpoint")
+    assert found is not None and msgspec.json.decode(found.body)["id"] == "ada"
+
+
+async def test_many_concurrent_lookups_get_their_own_customer(
+    store: CustomerStore, redis_client: Redis, keyspace: KeySpace
+) -> None:
+    for n in range(20):
+        await store.create(
+            CustomerCreate(id=f"c{n}", name=f"N{n}", phones=[f"+1212300{n:04d}"]), actor="t"
+        )
+    reader = CardReader(redis_client, keyspace, "US")
+    by_id = [reader.by_id(f"c{n}", "touchpoint") for n in range(20)]
+    by_phone = [reader.by_identifier("phone", f"+1212300{n:04d}", "touchpoint") for n in range(20)]
+    found = await asyncio.gather(*by_id, *by_phone)
+    ids = [msgspec.json.decode(f.body)["id"] if f else None for f in found]
+    assert ids == [f"c{n}" for n in range(20)] * 2

@@ -1,0 +1,106 @@
+"""Two app instances sharing one real redis-server, each with its own client (as two API
+processes would): a write through one shows in the other's search index within a second."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from prefstore.api.app import create_app
+from prefstore.apikeys import KeyStore
+from prefstore.config import Settings
+from prefstore.keys import KeySpace
+from prefstore.redis_adapter import connect
+from tests.conftest import _delete_prefix
+from tests.support.redis_server import RedisServer
+
+pytestmark = pytest.mark.real_redis
+WITHIN_S = 1.0
+
+Client = AsyncTestClient  # type: ignore[type-arg]
+
+
+@pytest.fixture
+async def two_apps(
+    redis_server: RedisServer,
+) -> AsyncIterator[tuple[Client, Client, dict[str, str]]]:
+    prefix = f"x{uuid.uuid4().hex[:10]}:"
+    settings = Settings(key_prefix=prefix, redis_url=redis_server.url, redis_timeout=2.0)
+    # Each app gets a client of its own, used only by that app (the test client serves it on
+    # a thread and event loop of its own); keys and clean-up go through a third.
+    admin = connect(redis_server.url, 2.0)
+    first, second = connect(redis_server.url, 2.0), connect(redis_server.url, 2.0)
+    made = await KeyStore(admin, KeySpace(prefix)).create("two-apps", ["admin"])
+    headers = {"Authorization": f"Bearer {made.key}"}
+    async with (
+        AsyncTestClient(create_app(settings, redis=first)) as a,
+        AsyncTestClient(create_app(settings, redis=second)) as b,
+    ):
+        yield a, b, headers
+    # The apps' clients belonged to the test client's loops, now closed: nothing to close.
+    await _delete_prefix(admin, prefix)
+    await admin.aclose()
+
+
+async def ids_for(client: Client, headers: dict[str, str], q: str) -> list[str]:
+    response = await client.get("/v1/search", params={"q": q}, headers=headers)
+    assert response.status_code == 200, response.text
+    return [h["id"] for h in response.json()["hits"]]
+
+
+async def within(
+    client: Client, headers: dict[str, str], q: str, customer: str, present: bool
+) -> float:
+    started = time.monotonic()
+    while (customer in await ids_for(client, headers, q)) != present:
+        elapsed = time.monotonic() - started
+        assert elapsed < WITHIN_S, f"{q!r}: {customer} {'not found' if present else 'still found'}"
+        await asyncio.sleep(0.01)
+    return time.monotonic() - started
+
+
+async def test_create_rename_erase_through_one_seen_by_the_other(
+    two_apps: tuple[Client, Client, dict[str, str]],
+) -> None:
+    a, b, headers = two_apps
+    body: dict[str, Any] = {"id": "xp1", "name": "Katherine Johnson", "phones": ["+1 212 555 4471"]}
+    assert (await a.post("/v1/customers", json=body, headers=headers)).status_code == 201
+    await within(b, headers, "katherine jonson", "xp1", present=True)
+    await within(b, headers, "johnson 4471", "xp1", present=True)
+
+    renamed = await a.patch("/v1/customers/xp1", json={"name": "Katherine Goble"}, headers=headers)
+    assert renamed.status_code == 200
+    await within(b, headers, "katherine goble", "xp1", present=True)
+    await within(b, headers, "katherine johnson", "xp1", present=False)
+
+    assert (await a.delete("/v1/customers/xp1", headers=headers)).status_code == 200
+    await within(b, headers, "katherine goble", "xp1", present=False)
+    await within(b, headers, "4471", "xp1", present=False)
+
+
+async def test_second_app_loads_existing_customers_at_start(redis_server: RedisServer) -> None:
+    """A process that starts after the writes builds its index from the records."""
+    prefix = f"x{uuid.uuid4().hex[:10]}:"
+    settings = Settings(key_prefix=prefix, redis_url=redis_server.url, redis_timeout=2.0)
+    client = connect(redis_server.url, 2.0)
+    made = await KeyStore(client, KeySpace(prefix)).create("late", ["admin"])
+    headers = {"Authorization": f"Bearer {made.key}"}
+    try:
+        early_client = connect(redis_server.url, 2.0)
+        async with AsyncTestClient(create_app(settings, redis=early_client)) as early:
+            for i, name in enumerate(["Mary Jackson", "Dorothy Vaughan", "Christine Darden"]):
+                body = {"id": f"late{i}", "name": name}
+                assert (await early.post("/v1/customers", json=body, headers=headers)).status_code == 201
+        late_client = connect(redis_server.url, 2.0)
+        async with AsyncTestClient(create_app(settings, redis=late_client)) as late:
+            assert await ids_for(late, headers, "dorothy vaugan") == ["late1"]
+            assert "late2" in await ids_for(late, headers, "darden")
+    finally:
+        await _delete_prefix(client, prefix)
+        await client.aclose()
