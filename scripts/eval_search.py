@@ -21,10 +21,11 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prefstore.cartcheck import AllergenTable, check_cart, load_table  # noqa: E402
-from prefstore.models import CustomerRecord  # noqa: E402
-from prefstore.search import SearchIndex  # noqa: E402
-from scripts.gen_eval_set import SEED, EvalCart, EvalQuery, EvalSet, make_eval_set  # noqa: E402
+from scripts.gen_eval_set import SEED, EvalCart, EvalQuery, EvalSet, make_eval_set
+
+from prefstore.cartcheck import AllergenTable, check_cart, load_table
+from prefstore.models import CustomerRecord
+from prefstore.search import SearchIndex
 
 TOP = 10
 
@@ -129,7 +130,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def print_search(report: SearchReport) -> None:
     print(f"{'kind':<20}{'n':>6}{'R@1':>8}{'R@5':>8}{'MRR':>8}{'p50 ms':>9}{'p99 ms':>9}")
-    rows = sorted(report.by_kind.items()) + [("ALL", report.overall)]
+    rows = [*sorted(report.by_kind.items()), ("ALL", report.overall)]
     for kind, q in rows:
         print(
             f"{kind:<20}{q.queries:>6}{q.recall_at_1:>8.3f}{q.recall_at_5:>8.3f}{q.mrr:>8.3f}"

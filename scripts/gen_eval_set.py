@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import itertools
 import random
 import string
 import unicodedata
@@ -242,10 +243,11 @@ class EvalSet(msgspec.Struct, kw_only=True):
 
 # ---------------------------------------------------------------- names
 def _names(locale: str, attr: str) -> tuple[list[str], list[float] | None]:
+    """The locale's names, with cumulative weights where Faker has frequencies."""
     provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
     pool = getattr(provider, attr)
     if isinstance(pool, dict):
-        return list(pool), [float(w) for w in pool.values()]
+        return list(pool), list(itertools.accumulate(float(w) for w in pool.values()))
     return list(pool), None
 
 
@@ -265,8 +267,8 @@ class NamePool:
         locale = rng.choices(self.locales, self.weights)[0]
         firsts, fw = self.first[locale]
         lasts, lw = self.last[locale]
-        first = rng.choices(firsts, fw)[0] if fw else rng.choice(firsts)
-        last = rng.choices(lasts, lw)[0] if lw else rng.choice(lasts)
+        first = rng.choices(firsts, cum_weights=fw)[0] if fw else rng.choice(firsts)
+        last = rng.choices(lasts, cum_weights=lw)[0] if lw else rng.choice(lasts)
         return f"{first} {last}"
 
 
@@ -325,13 +327,17 @@ def make_customers(count: int, seed: int = SEED) -> list[CustomerRecord]:
         if rng.random() < 0.3:
             for label in rng.sample(sorted(ALLERGY_LABELS), rng.choice([1, 1, 2])):
                 severity: Severity = rng.choice(["allergy", "allergy", "severe", "intolerance"])
-                record.allergies.append(Allergy(id=f"a{i}{label[:3]}", label=label, severity=severity))
+                record.allergies.append(
+                    Allergy(id=f"a{i}{label[:3]}", label=label, severity=severity)
+                )
         if rng.random() < 0.12:
             label = rng.choice(sorted(DIET_LABELS))
             record.allergies.append(Allergy(id=f"d{i}", label=label, severity="dietary"))
         for label in rng.sample(LIKE_LABELS, rng.choice([0, 1, 2, 3])):
             sentiment = "likes" if rng.random() < 0.75 else "dislikes"
-            record.preferences.append(Preference(id=f"p{i}{label[:3]}", label=label, sentiment=sentiment))
+            record.preferences.append(
+                Preference(id=f"p{i}{label[:3]}", label=label, sentiment=sentiment)
+            )
         customers.append(record)
     return customers
 
@@ -342,7 +348,9 @@ def _typo(rng: random.Random, word: str, kind: str) -> str:
         return word
     i = rng.randrange(1, len(word) - 1)  # front desks rarely get the first letter wrong
     if kind == "insertion":
-        return word[:i] + rng.choice(KEYBOARD.get(word[i].lower(), string.ascii_lowercase)) + word[i:]
+        return (
+            word[:i] + rng.choice(KEYBOARD.get(word[i].lower(), string.ascii_lowercase)) + word[i:]
+        )
     if kind == "deletion":
         return word[:i] + word[i + 1 :]
     if kind == "substitution":

@@ -3,10 +3,12 @@ byte-identical."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -77,3 +79,43 @@ async def test_export_spills_sorted_runs(
         for x in (await export_bytes(redis_client, store)).splitlines()
     ]
     assert ids == sorted(str(n) for n in range(40))
+
+
+@pytest.mark.real_redis
+def test_cli_export_then_import(redis_server: Any, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from prefstore.cli import main
+
+    prefix_a, prefix_b = f"ca{uuid.uuid4().hex[:8]}:", f"cb{uuid.uuid4().hex[:8]}:"
+    env = {"PREFSTORE_REDIS_URL": redis_server.url, "PREFSTORE_KEY_PREFIX": prefix_a}
+    runner = CliRunner()
+    try:
+        first = runner.invoke(
+            main, ["import", "--quiet", "--rejects", str(tmp_path / "r.csv"), str(SAMPLE)], env=env
+        )
+        assert first.exit_code == 0, first.output
+        assert "created" in first.output and (tmp_path / "r.csv").exists()
+        out = tmp_path / "all.ndjson.gz"
+        exported = runner.invoke(main, ["export", "-o", str(out)], env=env)
+        assert exported.exit_code == 0 and "exported 5 customers" in exported.output
+        dry = runner.invoke(
+            main,
+            ["import", "--dry-run", "--quiet", str(out)],
+            env={**env, "PREFSTORE_KEY_PREFIX": prefix_b},
+        )
+        assert dry.exit_code == 0 and "dry run" in dry.output
+        restored = runner.invoke(
+            main, ["import", "--quiet", str(out)], env={**env, "PREFSTORE_KEY_PREFIX": prefix_b}
+        )
+        assert restored.exit_code == 0, restored.output
+        again = runner.invoke(main, ["export"], env={**env, "PREFSTORE_KEY_PREFIX": prefix_b})
+        assert gzip.decompress(out.read_bytes()) == again.stdout_bytes
+    finally:
+        import redis
+
+        sync = redis.Redis.from_url(redis_server.url)
+        for prefix in (prefix_a, prefix_b):
+            for key in sync.scan_iter(match=f"{prefix}*"):
+                sync.delete(key)
+        sync.close()

@@ -345,3 +345,25 @@ async def test_store_keyspace_unaffected_by_other_prefix(redis_client: Redis) ->
     other = CustomerStore(redis_client, KeySpace("other-prefix-x:"))
     summary = await run_import(other, HUBSPOT, dry_run=True)
     assert summary.created == 2
+
+
+def test_fast_phone_path_agrees_with_phonenumbers() -> None:
+    import random
+
+    from prefstore.identifiers import normalise_phone
+    from prefstore.importing.normalise import phone as fast_phone
+
+    rng = random.Random(4)
+    shapes = ["({a}) {b}-{c}", "+1 {a} {b} {c}", "{a}-{b}-{c}", "{a}.{b}.{c}", "{a}{b}{c}"]
+    for _ in range(3000):
+        raw = rng.choice(shapes).format(
+            a=rng.randint(200, 999), b=f"{rng.randint(0, 999):03d}", c=f"{rng.randint(0, 9999):04d}"
+        )
+        region = rng.choice(["US", "CA", "GB"])
+        outcomes = []
+        for normalise in (fast_phone, normalise_phone):
+            try:
+                outcomes.append(normalise(raw, region, "p"))
+            except InvalidInput as exc:
+                outcomes.append(f"error: {exc.reason}")
+        assert outcomes[0] == outcomes[1], (raw, region)

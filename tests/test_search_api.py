@@ -74,7 +74,9 @@ async def test_search_follows_rename_and_erase(client: Client, keymaker: KeyMake
         return any(h["id"] == "g1" for h in await hits(client, admin, q))
 
     await eventually(lambda: named("grace hopper"))
-    response = await client.patch("/v1/customers/g1", json={"name": "Grace Brewster"}, headers=admin)
+    response = await client.patch(
+        "/v1/customers/g1", json={"name": "Grace Brewster"}, headers=admin
+    )
     assert response.status_code == 200
     await eventually(lambda: named("grace brewster"))
     assert not await named("hopper")

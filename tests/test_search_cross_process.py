@@ -96,7 +96,9 @@ async def test_second_app_loads_existing_customers_at_start(redis_server: RedisS
         async with AsyncTestClient(create_app(settings, redis=early_client)) as early:
             for i, name in enumerate(["Mary Jackson", "Dorothy Vaughan", "Christine Darden"]):
                 body = {"id": f"late{i}", "name": name}
-                assert (await early.post("/v1/customers", json=body, headers=headers)).status_code == 201
+                assert (
+                    await early.post("/v1/customers", json=body, headers=headers)
+                ).status_code == 201
         late_client = connect(redis_server.url, 2.0)
         async with AsyncTestClient(create_app(settings, redis=late_client)) as late:
             assert await ids_for(late, headers, "dorothy vaugan") == ["late1"]

@@ -27,7 +27,7 @@ from prefstore.models import (
     CustomerRecord,
     Severity,
 )
-from prefstore.normalise import Found, Phrase, Prepared, compact, find_phrase, terms
+from prefstore.normalise import Found, Phrase, Prepared, compact, find_phrase, term_span, terms
 
 FUZZY_MIN_LENGTH = 5
 """Words shorter than this only match exactly: "rye"/"rue" are too close to call typos."""
@@ -259,12 +259,19 @@ class Hit:
     why: str
 
 
-def _fuzzy(item: Prepared, words: tuple[str, ...], cutoff: float) -> tuple[str, str, float] | None:
-    """(item word, table word, score) of the closest long word, if within `cutoff`."""
+def _fuzzy(
+    item: Prepared, words: tuple[str, ...], cutoff: float, hidden: list[Found] | None = None
+) -> tuple[str, str, float] | None:
+    """(item word, table word, score) of the closest long word, if within `cutoff`; item
+    words inside a `hidden` span (an `unless` phrase) are not considered."""
     best: tuple[str, str, float] | None = None
-    for term in item.terms:
+    for index, term in enumerate(item.terms):
         if len(term) < FUZZY_MIN_LENGTH:
             continue
+        if hidden:
+            start, end = term_span(item, index)
+            if any(u.start <= start and end <= u.end for u in hidden):
+                continue
         found = process.extractOne(term, words, scorer=fuzz.ratio, score_cutoff=cutoff)
         if found is not None and (best is None or found[1] > best[2]):
             best = (term, found[0], float(found[1]))
@@ -294,7 +301,7 @@ def _group_hit(item: Prepared, group: Group, cutoff: float) -> tuple[Found | Non
             if found is not None and found.score > best[2]:
                 best = (found, phrase.text, found.score)
     if best[2] < 100.0 and group.fuzzy_words and (group.allergen or not unless):
-        fuzzy = _fuzzy(item, group.fuzzy_words, cutoff)
+        fuzzy = _fuzzy(item, group.fuzzy_words, cutoff, unless)
         if fuzzy is not None and fuzzy[2] > best[2]:
             best = (None, f"{fuzzy[1]} (read from '{fuzzy[0]}')", fuzzy[2])
     return best
@@ -322,7 +329,10 @@ def match_rule(item: Prepared, rule: Rule) -> Hit | None:
             best = Hit(direct[1], direct[0], None, f"the item contains {direct[0]} ({what})")
     for group in rule.groups:
         _found, word, score = _group_hit(item, group, cutoff)
-        if score and (best is None or score > best.score):
+        # On a tie the group wins: "lupin is lupin" says more than "contains lupin".
+        if score and (
+            best is None or score > best.score or (score == best.score and not best.group)
+        ):
             reason = (
                 f"{word} is {group.name}, which a {rule.label} diet avoids"
                 if rule.diet is not None
@@ -363,15 +373,33 @@ def check_cart(table: AllergenTable, record: CustomerRecord, items: list[str]) -
             score = round(hit.score, 1)
             if rule.kind is None:
                 delights.append(
-                    (position, CartDelight(item=item.text, label=rule.label, matched=hit.matched,
-                                           why=hit.why, score=score))
+                    (
+                        position,
+                        CartDelight(
+                            item=item.text,
+                            label=rule.label,
+                            matched=hit.matched,
+                            why=hit.why,
+                            score=score,
+                        ),
+                    )
                 )
                 continue
             safety_alert |= rule.kind != "dislike"
             alerts.append(
-                (position, CartAlert(item=item.text, kind=rule.kind, label=rule.label,
-                                     severity=rule.severity, matched=hit.matched,
-                                     group=hit.group, why=hit.why, score=score))
+                (
+                    position,
+                    CartAlert(
+                        item=item.text,
+                        kind=rule.kind,
+                        label=rule.label,
+                        severity=rule.severity,
+                        matched=hit.matched,
+                        group=hit.group,
+                        why=hit.why,
+                        score=score,
+                    ),
+                )
             )
         if safety_alert:
             # Nothing the customer may not eat is offered as a treat.

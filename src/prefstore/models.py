@@ -354,7 +354,7 @@ class ImportSummary(msgspec.Struct, kw_only=True):
     rows_per_second: float = 0.0
 
 
-# ---------------------------------------------------------------- search, recall, cart check (issue 3)
+# ---------------------------------------------------------------- search, recall, cart check
 SearchField = Literal["name", "email", "phone"]
 
 

@@ -24,7 +24,7 @@ _SPECIAL = str.maketrans(
         "đ": "d",
         "ð": "d",
         "þ": "th",
-        "ı": "i",
+        "ı": "i",  # noqa: RUF001 (dotless i, Turkish)
         "ħ": "h",
     }
 )

@@ -60,16 +60,35 @@ def recall(record: CustomerRecord, query: str, view: View, limit: int = 20) -> l
 
     for a in record.allergies:
         for field, text in (("label", a.label), ("note", a.note)):
-            consider(text, RecallHit(kind="allergy", field=f"allergies.{field}", text=text or "",
-                                     score=0, id=a.id, severity=a.severity))
+            consider(
+                text,
+                RecallHit(
+                    kind="allergy",
+                    field=f"allergies.{field}",
+                    text=text or "",
+                    score=0,
+                    id=a.id,
+                    severity=a.severity,
+                ),
+            )
     for p in record.preferences:
         for field, text in (("label", p.label), ("note", p.note)):
-            consider(text, RecallHit(kind="preference", field=f"preferences.{field}",
-                                     text=text or "", score=0, id=p.id, sentiment=p.sentiment))
+            consider(
+                text,
+                RecallHit(
+                    kind="preference",
+                    field=f"preferences.{field}",
+                    text=text or "",
+                    score=0,
+                    id=p.id,
+                    sentiment=p.sentiment,
+                ),
+            )
     for n in record.notes:
         if n.visibility == "all" or view == "staff":
-            consider(n.text, RecallHit(kind="note", field="notes.text", text=n.text, score=0,
-                                       id=n.id))
+            consider(
+                n.text, RecallHit(kind="note", field="notes.text", text=n.text, score=0, id=n.id)
+            )
     for item, count in record.history.item_counts.items():
         consider(item, RecallHit(kind="item", field="items", text=item, score=0, count=count))
     # Best match first; among equals the safety track first, then what they had most often.

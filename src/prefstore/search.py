@@ -24,6 +24,7 @@ against the follower that applies changes between searches.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import threading
 from array import array
 from collections.abc import Iterable, Iterator
@@ -44,7 +45,11 @@ PHONE_SUFFIX = 4
 """Digits of a phone's end that are indexed; a query needs at least this many digits."""
 GRAM = 3
 CANDIDATES = 200
-"""Customers re-scored with rapidfuzz per query, taken by coarse score."""
+"""At most this many customers are re-scored with rapidfuzz per query, by coarse score."""
+COARSE_FLOOR = 0.7
+"""…and only those whose coarse score is within this fraction of the best one: a customer
+far behind on the cheap score does not win on the exact one, and re-scoring is where the
+time goes."""
 MAX_EXPANSIONS = 24
 """Vocabulary words one query word may expand to (the most similar ones)."""
 MIN_WORD_SIMILARITY = 60.0
@@ -257,10 +262,8 @@ class SearchIndex:
         for which, key in self._keys(entry):
             postings = tables[which].get(key)
             if postings is not None:
-                try:
+                with contextlib.suppress(ValueError):
                     postings.remove(ordinal)
-                except ValueError:
-                    pass
 
     def _new_word(self, word: str) -> None:
         """A word seen for the first time joins the vocabulary (it is never dropped: an
@@ -383,8 +386,11 @@ class SearchIndex:
             take = min(len(everyone), limit * 4)
             top = np.argpartition(scores, len(scores) - take)[len(scores) - take :]
             unique = np.unique(everyone[top])
-            best = unique[np.argsort(-acc[unique], kind="stable")[:limit]]
-            return best.astype(np.int32)
+            coarse = acc[unique]
+            keep = unique[coarse >= coarse.max() * COARSE_FLOOR]
+            best = keep[np.argsort(-acc[keep], kind="stable")[:limit]]
+            chosen: IntArray = best.astype(np.int32)
+            return chosen
         finally:
             for cat in touched:
                 acc[cat] = 0
@@ -418,15 +424,12 @@ class SearchIndex:
         import sys
 
         def table(t: Postings) -> int:
-            return sys.getsizeof(t) + sum(
-                sys.getsizeof(k) + sys.getsizeof(v) for k, v in t.items()
-            )
+            return sys.getsizeof(t) + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in t.items())
 
         return {
             "entries": sys.getsizeof(self._entries)
             + sum(sys.getsizeof(b) for b in self._entries if b is not None),
-            "id_map": sys.getsizeof(self._ordinals)
-            + sum(sys.getsizeof(k) for k in self._ordinals),
+            "id_map": sys.getsizeof(self._ordinals) + sum(sys.getsizeof(k) for k in self._ordinals),
             "name_postings": table(self._names),
             "email_gram_postings": table(self._grams),
             "phone_postings": table(self._phones),
@@ -491,7 +494,9 @@ def email_score(local: str, domain: str, emails: list[str]) -> float:
         local_score = fuzz.ratio(local, their_local)
         if len(local) >= 4 and their_local.startswith(local):
             local_score = max(local_score, PREFIX_SIMILARITY)
-        score = 0.8 * local_score + 0.2 * fuzz.ratio(domain, their_domain) if domain else local_score
+        score = (
+            0.8 * local_score + 0.2 * fuzz.ratio(domain, their_domain) if domain else local_score
+        )
         best = max(best, score)
     return best
 

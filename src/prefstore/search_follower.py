@@ -62,6 +62,7 @@ class IndexFollower:
         self.index = index
         self._block_ms = block_ms
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.loaded = asyncio.Event()
         self.position = "0-0"
         """The last feed entry applied."""
@@ -70,29 +71,38 @@ class IndexFollower:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="search-index-follower")
 
-    async def wait_loaded(self, timeout: float) -> bool:
+    async def wait_loaded(self, within: float) -> bool:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.loaded.wait(), timeout)
+            await asyncio.wait_for(self.loaded.wait(), within)
         return self.loaded.is_set()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Let the loop finish its current read (at most `block_ms`) rather than cancel it:
+        cancelling a blocking read inside redis-py can leave the task hanging."""
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(task), self._block_ms / 1000 * 4 + 1)
+            except TimeoutError:
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
+            except (asyncio.CancelledError, Unavailable):
+                pass
         await self._redis.aclose()
 
     async def _run(self) -> None:
-        while not self.loaded.is_set():
+        while not self.loaded.is_set() and not self._stopping:
             try:
                 self.position = await self._feed_head()
                 await self.load()
+                # The first search pays numpy's and rapidfuzz's lazy imports; not a customer.
+                self.index.search("warm up 0000", 1, "staff")
                 self.loaded.set()
             except Unavailable as exc:
                 log.warning("search index load failed (%s); retrying", exc.detail)
                 await asyncio.sleep(RETRY_S)
-        while True:
+        while not self._stopping:
             try:
                 await self.follow_once()
             except Unavailable as exc:
@@ -115,6 +125,8 @@ class IndexFollower:
             async for key in self._redis.scan_iter(
                 match=self._keys.record_pattern(), count=SCAN_BATCH
             ):
+                if self._stopping:
+                    return count
                 batch.append(key)
                 if len(batch) >= SCAN_BATCH:
                     count += await self._load_batch(batch)
@@ -123,9 +135,7 @@ class IndexFollower:
                         last_report = time.monotonic()
                         log.info("search index: %d customers loaded", count)
             count += await self._load_batch(batch)
-        log.info(
-            "search index: %d customers loaded in %.1f s", count, time.monotonic() - started
-        )
+        log.info("search index: %d customers loaded in %.1f s", count, time.monotonic() - started)
         return count
 
     async def _load_batch(self, keys: list[Any]) -> int:

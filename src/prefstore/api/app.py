@@ -21,11 +21,12 @@ from prefstore.api.health import healthz, metrics, readyz
 from prefstore.api.imports import create_import
 from prefstore.api.lookup import lookup
 from prefstore.api.search import SEARCH_ROUTES, search_lifespan
-from prefstore.cartcheck import load_table
 from prefstore.api.services import Services
+from prefstore.cartcheck import load_table
 from prefstore.config import Settings
 from prefstore.embedded import EmbeddedRedis
 from prefstore.redis_adapter import connect
+from prefstore.runtime import install_runtime_tuning
 from prefstore.web import web_setup
 
 
@@ -100,8 +101,6 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
 def app_from_env() -> Litestar:
     """Factory for ASGI servers, with the serving GC tuning `prefstore serve` has:
     `granian --interface asgi --factory prefstore.api.app:app_from_env`."""
-    from prefstore.runtime import install_runtime_tuning  # noqa: PLC0415  (serving only)
-
     app = create_app(Settings.from_env())
     install_runtime_tuning(app)
     return app

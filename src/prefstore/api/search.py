@@ -49,7 +49,7 @@ def _require_text(q: str) -> str:
     description=(
         "Typo-tolerant over names (insertions, deletions, substitutions, transpositions, "
         "swapped first/last name, a missing first name, accents, case), emails, and phone "
-        "digits: a run of 4 or more digits (\"smith 4471\") matches the end of a phone. "
+        'digits: a run of 4 or more digits ("smith 4471") matches the end of a phone. '
         "Each hit has a 0-100 score, the field that matched and cues to tell people apart; "
         "phone and email cues are masked unless the key has the `write` scope."
     ),
@@ -72,8 +72,8 @@ async def search(
     summary="What we know about one customer that matches a query",
     description=(
         "Fuzzy over the customer's allergies, preferences, notes (staff-only notes need the "
-        "`write` scope) and the items of their events: \"chai\" finds the chai latte they "
-        "ordered six times, \"oatmilk\" finds \"Oat milk\". Ranked, best first."
+        '`write` scope) and the items of their events: "chai" finds the chai latte they '
+        'ordered six times, "oatmilk" finds "Oat milk". Ranked, best first.'
     ),
 )
 async def recall_customer(
@@ -115,6 +115,7 @@ async def check(
 
 
 SEARCH_ROUTES = [search, recall_customer, check]
+FEED_BLOCK_MS = 200
 STARTUP_WAIT_S = 10.0
 """How long start-up waits for the index to load before serving anyway (searches answer 503
 with Retry-After until it is loaded; lookups never wait for it)."""
@@ -129,8 +130,9 @@ def search_lifespan(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         found = services_of(app.state)
-        # Blocking feed reads must return before the client's socket timeout fires.
-        block_ms = max(20, int(redis_timeout * 1000 / 2))
+        # Blocking feed reads must return before the client's socket timeout fires, and
+        # soon enough that shutting down (which lets the current read finish) is quick.
+        block_ms = max(20, min(FEED_BLOCK_MS, int(redis_timeout * 1000 / 2)))
         follower = IndexFollower(found.redis, found.store.keys, SearchIndex(), block_ms=block_ms)
         app.state.allergen_table = table
         app.state.search_follower = follower

@@ -98,6 +98,8 @@ class Importer:
         if batch:
             await self._flush(writer, batch, report, on_rows)
         summary.unknown_columns = list(self._unknown)
+        if summary.preset == "auto" and self._mappings:
+            summary.preset = next(iter(self._mappings.values())).preset
         summary.seconds = round(time.perf_counter() - started, 3)
         summary.rows_per_second = round(summary.rows / summary.seconds, 1) if summary.seconds else 0
         return summary
@@ -158,8 +160,6 @@ class Importer:
                 found = self._duplicates.check(incoming)
                 if found is not None:
                     report.summary.duplicates.append(found)
-        if self._mappings and report.summary.preset == "auto":
-            report.summary.preset = next(iter(self._mappings.values())).preset
         if on_rows is not None:
             on_rows(len(batch))
 

@@ -187,13 +187,11 @@ class BatchWriter:
                 for r in rows
             ]
         flat = [h for row_hashes in hashes for h in row_hashes]
-        async with translated_errors():
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.mget(keys) if keys else pipe.echo(b"")
-            if flat:
-                pipe.smismember(self.keys.suppressed, flat)
-            pipe.scard(self.keys.suppressed)
-            replies = await pipe.execute()
+        commands: list[tuple[Any, ...]] = [(b"MGET", *keys)] if keys else [(b"ECHO", b"")]
+        if flat:
+            commands.append((b"SMISMEMBER", self.keys.suppressed, *flat))
+        commands.append((b"SCARD", self.keys.suppressed))
+        replies = await self._send(commands)
         found = replies[0] if keys else []
         owners = {k: as_text(v) for k, v in zip(keys, found, strict=False) if v is not None}
         marks: list[bool] = [False] * len(rows)
@@ -231,12 +229,11 @@ class BatchWriter:
             ]
             if row.events or row.restore_events:
                 ops.setdefault(cid, []).extend(i for i in ids if i)
-        async with translated_errors():
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.mget([self.keys.record(c) for c in unique])
-            for cid, op_ids in ops.items():
-                pipe.smismember(self.keys.operations(cid), op_ids)
-            replies = await pipe.execute()
+        commands: list[tuple[Any, ...]] = [(b"MGET", *[self.keys.record(c) for c in unique])]
+        commands += [
+            (b"SMISMEMBER", self.keys.operations(cid), *op_ids) for cid, op_ids in ops.items()
+        ]
+        replies = await self._send(commands)
         pendings = {}
         for cid, raw in zip(unique, replies[0], strict=True):
             record = decode_record(as_bytes(raw)) if raw is not None else None
