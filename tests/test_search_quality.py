@@ -1,5 +1,5 @@
 """Quality floors on a small evaluation set (scripts/gen_eval_set.py, fixed seed), so that a
-change that makes search or cart check worse fails here. Full figures: docs/benchmarks/search.md."""
+change that makes search or cart check worse fails here. Full figures: docs/BENCHMARKS.md."""
 
 from __future__ import annotations
 

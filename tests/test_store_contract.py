@@ -210,9 +210,10 @@ async def test_remove_item(store: CustomerStore) -> None:
 async def test_events_count_once_per_operation_id(store: CustomerStore) -> None:
     await store.create(ADA, actor="ana")
     visit = EventInput(type="visit", operation_id="pos-1", items=["Chai latte"], amount=4.5)
-    _w, _e, first_dup = await store.record_event("ada", visit, actor="pos")
-    written, _e, second_dup = await store.record_event("ada", visit, actor="pos")
+    _w, first, first_dup = await store.record_event("ada", visit, actor="pos")
+    written, again, second_dup = await store.record_event("ada", visit, actor="pos2")
     assert (first_dup, second_dup) == (False, True)
+    assert again == first, "a retry must be answered with the event recorded first"
     history = card_of(written.card.staff).history
     assert history.visits == 1
     assert history.spend == 4.5

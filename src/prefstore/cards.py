@@ -66,6 +66,7 @@ def build_card(record: CustomerRecord, notes: list[Note], notes_limit: int) -> C
         emails=record.emails,
         phones=record.phones,
         identifiers=record.identifiers,
+        city=record.city,
         created_at=record.created_at,
         updated_at=record.updated_at,
     )

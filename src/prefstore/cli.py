@@ -75,7 +75,7 @@ async def _serve(settings: Settings, demo: bool) -> None:
     async with redis_session(settings) as (client, url):
         await _first_run(client, settings, demo)
         app = create_app(msgspec.structs.replace(settings, redis_url=url))
-        install_runtime_tuning(app)  # GC: see runtime.py and docs/benchmarks/lookup.md
+        install_runtime_tuning(app)  # GC: see runtime.py and docs/BENCHMARKS.md
         # uvloop + httptools, as scripts/bench_lookup.py measures it (its `server_command`).
         config = uvicorn.Config(
             app,
@@ -252,9 +252,7 @@ def import_(
                     actor=actor,
                 )
                 target = rejects if len(files) == 1 else None
-                summary, sink = await import_file(
-                    store, path, options, target, console, not quiet
-                )
+                summary, sink = await import_file(store, path, options, target, console, not quiet)
                 console.print(summary_table(path, summary, sink))
 
     _run(go())

@@ -237,6 +237,7 @@ class Card(msgspec.Struct, kw_only=True):
     emails: list[str]
     phones: list[str]
     identifiers: dict[str, str]
+    city: str | None = None
     created_at: datetime | None
     updated_at: datetime | None
 

@@ -1,6 +1,6 @@
 """One Redis connection that pipelines concurrent reads: the connection of the lookup path.
 
-Why (docs/benchmarks/lookup.md): on a small machine one redis-py asyncio call cost more CPU
+Why (docs/BENCHMARKS.md): on a small machine one redis-py asyncio call cost more CPU
 than the whole bare HTTP request it served — a pool checkout, retry and deprecation wrappers,
 a timeout timer and a `send` system call per command. Here every command issued during one
 event-loop iteration goes out in a single write; hiredis parses the replies as they arrive

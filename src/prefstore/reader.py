@@ -2,7 +2,7 @@
 
 Nothing here decodes or validates a card: the bytes stored at write time are the response.
 Reads go through the client's pipelined connection when it has one (`pipelined.py`; the
-figures are in docs/benchmarks/lookup.md), else through redis-py (fakeredis, TLS).
+figures are in docs/BENCHMARKS.md), else through redis-py (fakeredis, TLS).
 """
 
 from __future__ import annotations

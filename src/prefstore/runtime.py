@@ -1,6 +1,6 @@
 """Process tuning for serving: the garbage collector.
 
-Measured (docs/benchmarks/lookup.md): under lookup load the cyclic GC ran full collections
+Measured (docs/BENCHMARKS.md): under lookup load the cyclic GC ran full collections
 over every object the process had built at start-up (Litestar's routing and OpenAPI
 structures, phonenumbers metadata, …) — tens of milliseconds each, the whole of the p99.
 None of those objects ever becomes garbage, so after start-up we move them out of the

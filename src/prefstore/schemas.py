@@ -26,6 +26,12 @@ PUBLIC_MODELS: dict[str, Any] = {
     "customer-export": models.CustomerExport,
     "customer-record": models.CustomerRecord,
     "change-entry": models.ChangeEntry,
+    "audit-trail": models.AuditTrail,
+    "import-summary": models.ImportSummary,
+    "search-result": models.SearchResult,
+    "recall-result": models.RecallResult,
+    "cart-check-input": models.CartCheckInput,
+    "cart-check": models.CartCheck,
     "error": models.ErrorBody,
 }
 

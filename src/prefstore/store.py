@@ -454,7 +454,22 @@ class CustomerStore:
             )
 
         written = await self._transaction(customer_id, build, actor=actor)
+        if duplicate:
+            # A retry: answer with what was recorded the first time, not the retry's copy.
+            event = await self._stored_event(customer_id, op_id) or event
         return written, event, duplicate
+
+    async def _stored_event(self, customer_id: str, operation_id: str) -> Event | None:
+        """The recorded event with this operation id. Operation ids hold no glob characters
+        (see `OperationId`), so Redis filters the set server-side; only retries pay this."""
+        async with translated_errors():
+            async for raw, _score in self.redis.zscan_iter(
+                self.keys.events(customer_id), match=f"*{operation_id}*"
+            ):
+                event = _event_decoder.decode(as_bytes(raw))
+                if event.id == operation_id:
+                    return event
+        return None
 
     async def list_events(
         self, customer_id: str, *, limit: int = 50, cursor: str | None = None

@@ -92,7 +92,7 @@ async def require_scope(
     """Guard: the route's `opt["scope"]` must be among the caller's scopes.
 
     Async on purpose: Litestar runs a *sync* guard in a worker thread (`sync_to_thread`),
-    which cost about a fifth of the CPU of every API request (docs/benchmarks/lookup.md).
+    which cost about a fifth of the CPU of every API request (docs/BENCHMARKS.md).
     """
     needed = handler.opt.get("scope")
     principal = connection.scope.get("auth")
