@@ -6,7 +6,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import HeaderParameter, Parameter
+from litestar.params import (
+    FromPath,
+    HeaderParameter,
+    JSONBody,
+    PathParameter,
+    QueryParameter,
+)
 
 from prefstore.api.auth import principal_of, require_scope
 from prefstore.api.http_util import card_bytes_response, parse_if_match, rendered_response
@@ -42,7 +48,7 @@ IdempotencyKey = Annotated[
         description="Operation id, if the body has none: a retried event counts once",
     ),
 ]
-ItemId = Annotated[str, Parameter(max_length=64)]
+ItemId = Annotated[str, PathParameter(max_length=64)]
 
 READ = {"scope": "lookup"}
 WRITE = {"scope": "write"}
@@ -55,7 +61,7 @@ class CustomerController(Controller):
     tags = ["customers"]
 
     @post("/", opt=WRITE, status_code=201, summary="Create a customer")
-    async def create(self, request: AnyRequest, data: CustomerCreate) -> Response[Card]:
+    async def create(self, request: AnyRequest, data: JSONBody[CustomerCreate]) -> Response[Card]:
         who = principal_of(request)
         written = await services(request).store.create(data, actor=who.name)
         response = rendered_response(written.card, who.view, status=201)
@@ -63,7 +69,7 @@ class CustomerController(Controller):
         return response  # type: ignore[return-value]
 
     @get("/{customer_id:str}", opt=READ, summary="The customer's card")
-    async def card(self, request: AnyRequest, customer_id: str) -> Response[Card]:
+    async def card(self, request: AnyRequest, customer_id: FromPath[str]) -> Response[Card]:
         found = await services(request).reader.by_id(customer_id, principal_of(request).view)
         if found is None:
             raise NotFound(f"no customer {customer_id}")
@@ -71,7 +77,11 @@ class CustomerController(Controller):
 
     @patch("/{customer_id:str}", opt=WRITE, summary="Change profile fields")
     async def update(
-        self, request: AnyRequest, customer_id: str, data: CustomerPatch, if_match: IfMatch
+        self,
+        request: AnyRequest,
+        customer_id: FromPath[str],
+        data: JSONBody[CustomerPatch],
+        if_match: IfMatch,
     ) -> Response[Card]:
         who = principal_of(request)
         written = await services(request).store.patch(
@@ -85,11 +95,11 @@ class CustomerController(Controller):
         status_code=200,
         summary="Erase the person (GDPR): every trace, plus a suppression entry",
     )
-    async def erase(self, request: AnyRequest, customer_id: str) -> Erased:
+    async def erase(self, request: AnyRequest, customer_id: FromPath[str]) -> Erased:
         return await services(request).store.erase(customer_id, actor=principal_of(request).name)
 
     @get("/{customer_id:str}/export", opt=ADMIN, summary="Everything held on one person")
-    async def export(self, request: AnyRequest, customer_id: str) -> CustomerExport:
+    async def export(self, request: AnyRequest, customer_id: FromPath[str]) -> CustomerExport:
         return await services(request).store.export(customer_id)
 
     @get(
@@ -100,15 +110,19 @@ class CustomerController(Controller):
     async def audit(
         self,
         request: AnyRequest,
-        customer_id: str,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        customer_id: FromPath[str],
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> AuditTrail:
         return await services(request).feed.history(customer_id, limit=limit)
 
     # -------------------------------------------------------------- safety track and likes
     @post("/{customer_id:str}/allergies", opt=WRITE, status_code=201, summary="Add an allergy")
     async def add_allergy(
-        self, request: AnyRequest, customer_id: str, data: AllergyInput, if_match: IfMatch
+        self,
+        request: AnyRequest,
+        customer_id: FromPath[str],
+        data: JSONBody[AllergyInput],
+        if_match: IfMatch,
     ) -> Response[Card]:
         who = principal_of(request)
         written = await services(request).store.add_allergy(
@@ -120,7 +134,11 @@ class CustomerController(Controller):
         "/{customer_id:str}/preferences", opt=WRITE, status_code=201, summary="Add a like/dislike"
     )
     async def add_preference(
-        self, request: AnyRequest, customer_id: str, data: PreferenceInput, if_match: IfMatch
+        self,
+        request: AnyRequest,
+        customer_id: FromPath[str],
+        data: JSONBody[PreferenceInput],
+        if_match: IfMatch,
     ) -> Response[Card]:
         who = principal_of(request)
         written = await services(request).store.add_preference(
@@ -130,7 +148,11 @@ class CustomerController(Controller):
 
     @post("/{customer_id:str}/notes", opt=WRITE, status_code=201, summary="Add a note")
     async def add_note(
-        self, request: AnyRequest, customer_id: str, data: NoteInput, if_match: IfMatch
+        self,
+        request: AnyRequest,
+        customer_id: FromPath[str],
+        data: JSONBody[NoteInput],
+        if_match: IfMatch,
     ) -> Response[Card]:
         who = principal_of(request)
         written = await services(request).store.add_note(
@@ -145,7 +167,7 @@ class CustomerController(Controller):
         summary="Remove an allergy or dietary need",
     )
     async def remove_allergy(
-        self, request: AnyRequest, customer_id: str, item_id: ItemId, if_match: IfMatch
+        self, request: AnyRequest, customer_id: FromPath[str], item_id: ItemId, if_match: IfMatch
     ) -> Response[Card]:
         return await _remove(request, customer_id, "allergies", item_id, if_match)
 
@@ -156,7 +178,7 @@ class CustomerController(Controller):
         summary="Remove a like or dislike",
     )
     async def remove_preference(
-        self, request: AnyRequest, customer_id: str, item_id: ItemId, if_match: IfMatch
+        self, request: AnyRequest, customer_id: FromPath[str], item_id: ItemId, if_match: IfMatch
     ) -> Response[Card]:
         return await _remove(request, customer_id, "preferences", item_id, if_match)
 
@@ -167,7 +189,7 @@ class CustomerController(Controller):
         summary="Remove a note",
     )
     async def remove_note(
-        self, request: AnyRequest, customer_id: str, item_id: ItemId, if_match: IfMatch
+        self, request: AnyRequest, customer_id: FromPath[str], item_id: ItemId, if_match: IfMatch
     ) -> Response[Card]:
         return await _remove(request, customer_id, "notes", item_id, if_match)
 
@@ -176,8 +198,8 @@ class CustomerController(Controller):
     async def record_event(
         self,
         request: AnyRequest,
-        customer_id: str,
-        data: EventInput,
+        customer_id: FromPath[str],
+        data: JSONBody[EventInput],
         idempotency_key: IdempotencyKey,
     ) -> Response[EventRecorded]:
         who = principal_of(request)
@@ -191,9 +213,9 @@ class CustomerController(Controller):
     async def events(
         self,
         request: AnyRequest,
-        customer_id: str,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        cursor: Annotated[str | None, Parameter(max_length=64)] = None,
+        customer_id: FromPath[str],
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
     ) -> EventPage:
         return await services(request).store.list_events(customer_id, limit=limit, cursor=cursor)
 

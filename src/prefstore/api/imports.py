@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Request, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from prefstore.api.auth import principal_of, require_scope
 from prefstore.api.services import services
@@ -52,7 +52,7 @@ def _format_of(content_type: str, explicit: str | None) -> Format | None:
 async def create_import(
     request: Request[Any, Any, State],
     preset: Annotated[str, Parameter(max_length=32)] = "auto",
-    dry_run: bool = False,
+    dry_run: FromQuery[bool] = False,
     format: Annotated[str | None, Parameter(pattern="^(csv|ndjson)$")] = None,
     column: Annotated[
         list[str] | None,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from prefstore.api.auth import principal_of, require_scope
 from prefstore.api.http_util import card_bytes_response
@@ -14,7 +14,7 @@ from prefstore.api.services import services
 from prefstore.errors import InvalidInput, NotFound
 from prefstore.models import Card
 
-Query = Annotated[str | None, Parameter(required=False, max_length=254)]
+Query = Annotated[str | None, QueryParameter(required=False, max_length=254)]
 
 
 @get(

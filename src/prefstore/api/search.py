@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from litestar import Litestar, Request, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from prefstore.api.auth import principal_of, require_scope
 from prefstore.api.services import services, services_of
@@ -23,7 +23,8 @@ from prefstore.search_follower import IndexFollower
 AnyRequest = Request[Any, Any, State]
 READ = {"scope": "lookup"}
 QueryText = Annotated[
-    str, Parameter(min_length=1, max_length=100, description="What was typed (1-100 characters)")
+    str,
+    QueryParameter(min_length=1, max_length=100, description="What was typed (1-100 characters)"),
 ]
 
 
@@ -57,7 +58,7 @@ def _require_text(q: str) -> str:
 async def search(
     request: AnyRequest,
     q: QueryText,
-    limit: Annotated[int, Parameter(ge=1, le=50, description="Hits to return (1-50)")] = 10,
+    limit: Annotated[int, QueryParameter(ge=1, le=50, description="Hits to return (1-50)")] = 10,
 ) -> SearchResult:
     index = search_index(request)
     hits = index.search(_require_text(q), limit, principal_of(request).view)
@@ -78,9 +79,9 @@ async def search(
 )
 async def recall_customer(
     request: AnyRequest,
-    customer_id: Annotated[str, Parameter(max_length=64)],
+    customer_id: Annotated[str, PathParameter(max_length=64)],
     q: QueryText,
-    limit: Annotated[int, Parameter(ge=1, le=50)] = 20,
+    limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
 ) -> RecallResult:
     record = await services(request).store.get_record(customer_id)
     hits = recall(record, _require_text(q), principal_of(request).view, limit)
@@ -103,8 +104,8 @@ async def recall_customer(
 )
 async def check(
     request: AnyRequest,
-    customer_id: Annotated[str, Parameter(max_length=64)],
-    data: CartCheckInput,
+    customer_id: Annotated[str, PathParameter(max_length=64)],
+    data: JSONBody[CartCheckInput],
 ) -> CartCheck:
     record = await services(request).store.get_record(customer_id)
     for i, item in enumerate(data.items):
