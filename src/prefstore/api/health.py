@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import MediaType, Request, Response, get
@@ -24,6 +24,8 @@ class Readiness(msgspec.Struct):
     redis_version: str | None
     aof_enabled: bool
     """Whether the Redis behind this service persists writes to an append-only file."""
+    search_index: Literal["ready", "loading"] | None = None
+    """Whether this process's search index is built; searches answer 503 while "loading"."""
 
 
 @get("/healthz", tags=["health"], summary="The process is up")
@@ -39,7 +41,8 @@ async def readyz(request: Request[Any, Any, State]) -> Readiness:
     except Exception as exc:
         raise Unavailable("redis does not answer") from exc
     info = await server_info(redis)
-    return Readiness(status="ok", **info)
+    follower = request.app.state.get("search_follower")
+    return Readiness(status="ok", **info, search_index=follower.state if follower else None)
 
 
 @get(

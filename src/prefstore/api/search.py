@@ -137,7 +137,6 @@ def search_lifespan(
         follower = IndexFollower(found.redis, found.store.keys, SearchIndex(), block_ms=block_ms)
         app.state.allergen_table = table
         app.state.search_follower = follower
-        app.state.search_index = follower.index
         follower.start()
         try:
             await follower.wait_loaded(STARTUP_WAIT_S)
