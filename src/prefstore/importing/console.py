@@ -27,6 +27,11 @@ from prefstore.keys import KeySpace
 from prefstore.models import ImportSummary
 from prefstore.store import CustomerStore
 
+CLI_WORKERS = 0
+"""Row-conversion processes for a CLI import. Off: one worker gained ~10% at 100k rows but
+lost ~10% at 1M on this 2-core machine (docs/BENCHMARKS.md, Import); measure before turning
+it on."""
+
 
 def format_of(path: Path) -> Format | None:
     name = path.name.lower().removesuffix(".gz")
@@ -48,6 +53,7 @@ async def import_file(
     found = options.format or format_of(path)
     fmt: Format = found if found is not None else await asyncio.to_thread(_sniff, path)
     options.format = fmt
+    options.workers = options.workers or CLI_WORKERS
     sink = RejectsFile(rejects or rejects_path(path, fmt), fmt)
     read = [0]
     size = (await asyncio.to_thread(path.stat)).st_size

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from prefstore.errors import InvalidInput, Unavailable
 from prefstore.importing import rows as rowmod
+from prefstore.importing.convert import Converter, Parsed, convert_one
 from prefstore.importing.duplicates import DuplicateFinder
 from prefstore.importing.mapping import Mapping, ResolvedMapping
 from prefstore.importing.readers import (
@@ -48,6 +50,9 @@ class ImportOptions:
     """Also list every rejection in the summary (the HTTP response); the CLI writes a file."""
     retry_seconds: float = 60.0
     """How long a batch is retried while Redis is unavailable before the import gives up."""
+    workers: int = 0
+    """Processes turning rows into changes beside the event loop (0: in this process). The
+    CLI uses one; the HTTP endpoint converts in the server process."""
 
 
 class Importer:
@@ -84,17 +89,23 @@ class Importer:
         fmt = opts.format or await stream.sniff()
         parser: CsvParser | NdjsonParser = CsvParser() if fmt == "csv" else NdjsonParser()
         batch: list[rowmod.Incoming] = []
-        async for line_batch in lines(stream):
-            for line, raw in [*parser.feed(line_batch)]:
-                report.header = parser.header
-                incoming = self._incoming(line, raw, parser, summary, report)
-                if incoming is not None:
-                    batch.append(incoming)
+        converter = Converter(self.store.region, opts.workers)
+        # aclosing: a failed import shuts the worker pool down at once, not at loop exit.
+        async with aclosing(converter.results(self._parsed(stream, parser, report))) as results:
+            async for line, raw, result in results:
+                summary.rows += 1
+                if isinstance(result, InvalidInput):
+                    report.rejected(line, None if isinstance(raw, InvalidInput) else raw, result)
+                else:
+                    batch.append(result)
                 if len(batch) >= opts.batch_size:
                     await self._flush(writer, batch, report, on_rows)
                     batch = []
         for line, raw in parser.finish():
-            self._incoming(line, raw, parser, summary, report)
+            summary.rows += 1
+            result = convert_one(line, raw, self._mapping_for(raw, parser), self.store.region)
+            if isinstance(result, InvalidInput):
+                report.rejected(line, None if isinstance(raw, InvalidInput) else raw, result)
         if batch:
             await self._flush(writer, batch, report, on_rows)
         summary.unknown_columns = list(self._unknown)
@@ -112,28 +123,24 @@ class Importer:
             salt = await self.store.redis.get(self.store.keys.suppression_salt)
         return as_bytes(salt) if salt is not None else b""
 
-    def _incoming(
-        self,
-        line: int,
-        raw: Any,
-        parser: CsvParser | NdjsonParser,
-        summary: ImportSummary,
-        report: _Report,
-    ) -> rowmod.Incoming | None:
-        summary.rows += 1
-        region = self.store.region
-        try:
-            if isinstance(raw, InvalidInput):
-                raise raw
-            if isinstance(raw, dict):
-                if isinstance(raw.get("customer"), dict):
-                    return rowmod.from_export(line, raw)
-                return rowmod.from_object(line, raw, self._mapping(list(raw)), region)
-            assert parser.header is not None
-            return rowmod.from_cells(line, raw, self._mapping(parser.header), region)
-        except InvalidInput as exc:
-            report.rejected(line, None if isinstance(raw, InvalidInput) else raw, exc)
+    async def _parsed(
+        self, stream: AsyncIterable[bytes], parser: CsvParser | NdjsonParser, report: _Report
+    ) -> AsyncIterator[Parsed]:
+        async for line_batch in lines(stream):
+            for line, raw in [*parser.feed(line_batch)]:
+                report.header = parser.header
+                yield line, raw, self._mapping_for(raw, parser)
+
+    def _mapping_for(self, raw: Any, parser: CsvParser | NdjsonParser) -> ResolvedMapping | None:
+        """Resolved here, in input order, so unknown columns are listed as they appear."""
+        if isinstance(raw, InvalidInput):
             return None
+        if isinstance(raw, dict):
+            if isinstance(raw.get("customer"), dict):
+                return None  # an export line: restored whole
+            return self._mapping(list(raw))
+        assert parser.header is not None
+        return self._mapping(parser.header)
 
     def _mapping(self, header: list[str]) -> ResolvedMapping:
         key = tuple(header)

@@ -89,6 +89,15 @@ class _Pending:
     events: list[Event] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
+    held: dict[str, tuple[str, str]] | None = None
+    """Identifier keys of `base`, computed once (they are digests)."""
+    wanted: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Identifier keys of `current`."""
+
+    def held_keys(self, keys: KeySpace) -> dict[str, tuple[str, str]]:
+        if self.held is None:
+            self.held = identifier_keys(keys, self.base) if self.base else {}
+        return self.held
 
 
 def new_customer_id(incoming: Incoming) -> str:
@@ -161,8 +170,11 @@ class BatchWriter:
     async def _attempt(
         self, rows: list[Incoming], index: list[int], results: list[RowResult | None]
     ) -> list[int]:
-        owners, flags = await self._read_owners(rows)
-        cids = self._resolve(rows, owners)
+        # Each row's identifier keys, computed once: they are digests, and both the read and
+        # the resolution need them.
+        row_keys = [[self.keys.identifier(k, v) for k, v in row.match_keys()] for row in rows]
+        owners, flags = await self._read_owners(rows, row_keys)
+        cids = self._resolve(rows, row_keys, owners)
         pendings = await self._read_customers(rows, cids)
         local: dict[str, str] = {}
         now = self.clock()
@@ -175,8 +187,10 @@ class BatchWriter:
         retry_rows = await self._commit(pendings)
         return [index[pos] for pos in retry_rows]
 
-    async def _read_owners(self, rows: list[Incoming]) -> tuple[dict[str, str], list[bool]]:
-        keys = sorted({self.keys.identifier(k, v) for row in rows for k, v in row.match_keys()})
+    async def _read_owners(
+        self, rows: list[Incoming], row_keys: list[list[str]]
+    ) -> tuple[dict[str, str], list[bool]]:
+        keys = sorted({key for keys in row_keys for key in keys})
         hashes: list[list[str]] = []
         if self._check_suppression:
             hashes = [
@@ -204,13 +218,14 @@ class BatchWriter:
         self._check_suppression = int(replies[-1]) > 0
         return owners, marks
 
-    def _resolve(self, rows: list[Incoming], owners: dict[str, str]) -> list[str]:
+    def _resolve(
+        self, rows: list[Incoming], row_keys: list[list[str]], owners: dict[str, str]
+    ) -> list[str]:
         """The customer each row is about: by CRM id, else email, phone, other identifiers
         (rows earlier in the batch count as owners too), else a new deterministic id."""
         batch: dict[str, str] = {}
         cids = []
-        for row in rows:
-            keys = [self.keys.identifier(k, v) for k, v in row.match_keys()]
+        for row, keys in zip(rows, row_keys, strict=True):
             cid = row.id or next(
                 (batch.get(k) or owners.get(k) for k in keys if k in batch or k in owners), None
             )
@@ -283,12 +298,14 @@ class BatchWriter:
                 new.history = _counted(new.history, events)
         if current is not None and not changes and not events:
             return RowResult("unchanged", cid)
-        conflict = self._conflict(row, cid, pending, new, owners, local)
+        wanted = identifier_keys(self.keys, new)
+        conflict = self._conflict(row, cid, pending, new, wanted, owners, local)
         if conflict is not None:
             return RowResult("rejected", cid, conflict)
-        for key in identifier_keys(self.keys, new):
+        for key in wanted:
             local[key] = cid
         pending.current = new
+        pending.wanted = wanted
         pending.events += events
         pending.rows.append(pos)
         extra = ["events"] if events else []
@@ -301,11 +318,12 @@ class BatchWriter:
         cid: str,
         pending: _Pending,
         new: CustomerRecord,
+        wanted: dict[str, tuple[str, str]],
         owners: dict[str, str],
         local: dict[str, str],
     ) -> InvalidInput | None:
-        held = identifier_keys(self.keys, pending.base) if pending.base else {}
-        for key, (kind, value) in identifier_keys(self.keys, new).items():
+        held = pending.held_keys(self.keys)
+        for key, (kind, value) in wanted.items():
             if key in held:
                 continue
             owner = local.get(key) or owners.get(key)
@@ -356,8 +374,8 @@ class BatchWriter:
         new.version = old_version + 1
         card = render(new, self.notes_on_card)
         keys = self.keys
-        held = identifier_keys(keys, pending.base) if pending.base else {}
-        wanted = identifier_keys(keys, new)
+        held = pending.held_keys(keys)
+        wanted = pending.wanted
         claims = [k for k in wanted if k not in held]
         releases = [k for k in held if k not in wanted]
         op = "import" if pending.base else "create"
