@@ -13,7 +13,7 @@ from typing import Any, Literal, NamedTuple
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
-from prefstore.errors import InvalidInput, Unavailable
+from prefstore.errors import Unavailable
 from prefstore.identifiers import normalise_email, normalise_other, normalise_phone
 from prefstore.keys import CARD_FIELD_STAFF, CARD_FIELD_TOUCHPOINT, CARD_FIELD_VERSION, KeySpace
 from prefstore.redis_adapter import (
@@ -103,10 +103,3 @@ class CardReader:
         if owner is None:
             return None
         return await self.by_id(as_text(owner), view)
-
-
-def require_one_identifier(params: dict[str, str]) -> tuple[str, str]:
-    given = [(k, v) for k, v in params.items() if v]
-    if len(given) != 1:
-        raise InvalidInput("query", "give exactly one identifier, e.g. ?phone=… or ?email=…")
-    return given[0]

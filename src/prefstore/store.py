@@ -40,7 +40,6 @@ from prefstore.models import (
     Event,
     EventInput,
     EventPage,
-    History,
     NoteInput,
     PreferenceInput,
 )
@@ -254,24 +253,6 @@ class CustomerStore:
 
         return await self._transaction(record.id, build, actor=actor)
 
-    async def replace(self, record: CustomerRecord, events: list[Event], *, actor: str) -> Written:
-        """Write a whole record (import/restore) with its events, unchanged if equal."""
-
-        async def build(pipe: Pipeline, current: CustomerRecord | None) -> Mutation | None:
-            new = msgspec.structs.replace(
-                record,
-                version=current.version if current else 0,
-                history=current.history if current else History(),
-            )
-            fresh = await self._new_events(pipe, record.id, events)
-            if current is not None and new == current and not fresh:
-                return None
-            for event in fresh:
-                records.count_event(new.history, event)
-            return Mutation(new, "import", ["*"], [self._event_command(new.id, e) for e in fresh])
-
-        return await self._transaction(record.id, build, actor=actor)
-
     async def get_record(self, customer_id: str) -> CustomerRecord:
         async with translated_errors():
             raw = await self.redis.get(self.keys.record(customer_id))
@@ -402,18 +383,6 @@ class CustomerStore:
         )
 
     # ------------------------------------------------------------ events
-    async def _new_events(
-        self, pipe: Pipeline, customer_id: str, events: list[Event]
-    ) -> list[Event]:
-        """The events whose operation ids this customer has not recorded yet (under WATCH)."""
-        if not events:
-            return []
-        ops_key = self.keys.operations(customer_id)
-        await pipe.watch(ops_key)
-        seen = await pipe.smismember(ops_key, [e.id for e in events])
-        unique = {e.id: e for e, was_seen in zip(events, seen, strict=True) if not was_seen}
-        return list(unique.values())
-
     def _event_command(self, customer_id: str, event: Event) -> Callable[[Pipeline], Any]:
         payload, score = event_member(event)
         ev_key, ops_key = self.keys.events(customer_id), self.keys.operations(customer_id)
