@@ -20,10 +20,10 @@ from typing import Any
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.datastructures import State
 
-from prefstore.api.app import create_app
-from prefstore.api.auth import require_scope
 from prefstore.config import Settings
-from prefstore.runtime import install_runtime_tuning
+from prefstore.http.app import create_app
+from prefstore.http.auth import require_scope
+from prefstore.http.runtime import install_runtime_tuning
 
 
 def _body(size: int) -> bytes:

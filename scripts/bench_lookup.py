@@ -40,13 +40,13 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from prefstore.apikeys import KeyStore
-from prefstore.embedded import find_redis_server
+from prefstore.customers.apikeys import KeyStore
+from prefstore.customers.store import CustomerStore
 from prefstore.errors import Conflict
-from prefstore.keys import CARD_FIELD_TOUCHPOINT, KeySpace
 from prefstore.models import AllergyInput, CustomerCreate, NoteInput, PreferenceInput
-from prefstore.redis_adapter import connect
-from prefstore.store import CustomerStore
+from prefstore.redis.connection import connect
+from prefstore.redis.embedded import find_redis_server
+from prefstore.redis.keyspace import CARD_FIELD_TOUCHPOINT, KeySpace
 
 SCRIPTS = Path(__file__).resolve().parent
 PREFIX = "bench:"

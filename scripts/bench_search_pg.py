@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts.gen_eval_set import SEED, EvalQuery, make_customers, make_queries
 
 from prefstore.models import CustomerRecord
-from prefstore.normalise import digits, fold
-from prefstore.search import SearchIndex, parse_query
+from prefstore.search.index import SearchIndex, parse_query
+from prefstore.search.text import digits, fold
 
 DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 TABLE = "bench_customers"

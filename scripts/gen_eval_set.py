@@ -32,7 +32,7 @@ from pathlib import Path
 import msgspec
 
 from prefstore.models import Allergy, CustomerRecord, History, Preference, Severity
-from prefstore.normalise import fold
+from prefstore.search.text import fold
 
 SEED = 20240611
 LOCALES = {

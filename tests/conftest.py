@@ -21,12 +21,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
-from prefstore.api.app import create_app
-from prefstore.apikeys import KeyStore
 from prefstore.config import Settings
-from prefstore.keys import KeySpace
-from prefstore.redis_adapter import connect
-from prefstore.store import CustomerStore
+from prefstore.customers.apikeys import KeyStore
+from prefstore.customers.store import CustomerStore
+from prefstore.http.app import create_app
+from prefstore.redis.connection import connect
+from prefstore.redis.keyspace import KeySpace
 from tests.support.redis_server import RedisServer
 
 EXTERNAL_URL = os.environ.get("PREFSTORE_TEST_REDIS_URL")

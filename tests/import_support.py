@@ -7,10 +7,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from prefstore.exporter import export_lines
-from prefstore.importing import Importer, ImportOptions, Mapping
+from prefstore.customers.store import CustomerStore
 from prefstore.models import ImportSummary, RowRejection
-from prefstore.store import CustomerStore
+from prefstore.transfer import Importer, ImportOptions, Mapping
+from prefstore.transfer.exporter import export_lines
 
 
 async def chunks(data: bytes, size: int = 97) -> AsyncIterator[bytes]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from prefstore.cartcheck import AllergenTable, check_cart, load_table
 from prefstore.models import Allergy, CartCheck, CustomerRecord, Preference, Severity
-from prefstore.normalise import Phrase, Prepared, compact, find_phrase, fold, singular
+from prefstore.search.cartcheck import AllergenTable, check_cart, load_table
+from prefstore.search.text import Phrase, Prepared, compact, find_phrase, fold, singular
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from prefstore.embedded import EmbeddedRedis
+from prefstore.redis.embedded import EmbeddedRedis
 
 pytestmark = pytest.mark.real_redis
 

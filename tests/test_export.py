@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from prefstore import exporter
-from prefstore.keys import KeySpace
+from prefstore.customers.store import CustomerStore
 from prefstore.models import EventInput, NoteInput
-from prefstore.store import CustomerStore
+from prefstore.redis.keyspace import KeySpace
+from prefstore.transfer import exporter
 from tests.import_support import export_bytes, run_import, snapshot
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "customers.csv"

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from prefstore.cards import render
-from prefstore.changes import ChangeFeed
+from prefstore.customers.cards import render
+from prefstore.customers.changes import ChangeFeed
+from prefstore.customers.identifiers import normalise_email
+from prefstore.customers.reader import CardReader
+from prefstore.customers.store import CustomerStore, decode_record, identifier_keys
 from prefstore.errors import InvalidInput
-from prefstore.identifiers import normalise_email
-from prefstore.importing import Mapping
-from prefstore.importing.normalise import email as fast_email
-from prefstore.keys import KeySpace
 from prefstore.models import CustomerCreate, CustomerPatch
-from prefstore.reader import CardReader
-from prefstore.store import CustomerStore, decode_record, identifier_keys
+from prefstore.redis.keyspace import KeySpace
+from prefstore.transfer import Mapping
+from prefstore.transfer.cells import email as fast_email
 from tests.import_support import Sink, run_import, snapshot
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "customers.csv"
@@ -204,7 +204,7 @@ async def test_many_bad_rows_never_stop_the_import(store: CustomerStore) -> None
 async def test_rejects_file_can_be_fixed_and_reimported(
     store: CustomerStore, tmp_path: Path
 ) -> None:
-    from prefstore.importing.rejects import RejectsFile
+    from prefstore.transfer.rejects import RejectsFile
 
     path = tmp_path / "rejects.csv"
     sink = RejectsFile(path, "csv")
@@ -350,8 +350,8 @@ async def test_store_keyspace_unaffected_by_other_prefix(redis_client: Redis) ->
 def test_fast_phone_path_agrees_with_phonenumbers() -> None:
     import random
 
-    from prefstore.identifiers import normalise_phone
-    from prefstore.importing.normalise import phone as fast_phone
+    from prefstore.customers.identifiers import normalise_phone
+    from prefstore.transfer.cells import phone as fast_phone
 
     rng = random.Random(4)
     shapes = ["({a}) {b}-{c}", "+1 {a} {b} {c}", "{a}-{b}-{c}", "{a}.{b}.{c}", "{a}{b}{c}"]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from litestar.testing import AsyncTestClient
 
-from prefstore.api import imports
-from prefstore.store import CustomerStore
+from prefstore.customers.store import CustomerStore
+from prefstore.http import imports
 from tests.conftest import KeyMaker
 
 SAMPLE = (Path(__file__).parent.parent / "samples" / "customers.csv").read_bytes()

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from prefstore.changes import ChangeFeed
-from prefstore.keys import KeySpace
-from prefstore.redis_adapter import connect
-from prefstore.store import CustomerStore
+from prefstore.customers.changes import ChangeFeed
+from prefstore.customers.store import CustomerStore
+from prefstore.redis.connection import connect
+from prefstore.redis.keyspace import KeySpace
 from tests.import_support import export_bytes, run_import
 from tests.support.redis_server import RedisServer
 
@@ -152,7 +152,7 @@ async def test_redis_restart_mid_file(tmp_path: Path) -> None:
             yield data[start : start + step]
 
     try:
-        from prefstore.importing import Importer, ImportOptions
+        from prefstore.transfer import Importer, ImportOptions
 
         store = CustomerStore(redis, KeySpace("a:"))
         summary = await Importer(store, ImportOptions(batch_size=25, retry_seconds=30)).run(

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from prefstore.customers.identifiers import normalise_phone
+from prefstore.customers.store import CustomerStore
 from prefstore.errors import InvalidInput
-from prefstore.identifiers import normalise_phone
-from prefstore.importing import convert, normalise
-from prefstore.importing.rows import Incoming
-from prefstore.keys import KeySpace
 from prefstore.models import ImportSummary, RowRejection
-from prefstore.store import CustomerStore
+from prefstore.redis.keyspace import KeySpace
+from prefstore.transfer import cells, convert
+from prefstore.transfer.rows import Incoming
 from tests.import_support import Sink, run_import, snapshot
 
 ROWS = [
@@ -68,7 +68,7 @@ async def test_worker_conversion_writes_what_inline_conversion_writes(
 
 
 async def test_worker_results_come_back_in_input_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    from prefstore.importing.mapping import Mapping
+    from prefstore.transfer.mapping import Mapping
 
     monkeypatch.setattr(convert, "CHUNK", 4)
     header = ROWS[0].split(",")
@@ -105,8 +105,8 @@ def test_phone_miss_path_agrees_with_phonenumbers() -> None:
         )
         region = rng.choice(["US", "CA", "GB"])
         outcomes = []
-        for phone in (normalise.phone, normalise_phone):
-            normalise._nanp_valid.clear()
+        for phone in (cells.phone, normalise_phone):
+            cells._nanp_valid.clear()
             try:
                 outcomes.append(phone(raw, region, "p"))
             except InvalidInput as exc:

@@ -8,11 +8,11 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from prefstore.apikeys import KeyStore
 from prefstore.config import Settings
+from prefstore.customers.apikeys import KeyStore
+from prefstore.customers.store import CustomerStore
 from prefstore.errors import InvalidInput, NotFound, Unauthenticated
-from prefstore.keys import KeySpace
-from prefstore.store import CustomerStore
+from prefstore.redis.keyspace import KeySpace
 from tests.conftest import Backend, app_for
 from tests.test_erasure import dump_keyspace
 

@@ -9,11 +9,11 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prefstore.cards import render
+from prefstore.customers.cards import render
+from prefstore.customers.records import record_from_create
+from prefstore.customers.store import decode_record
 from prefstore.models import Card, CustomerCreate, CustomerRecord
-from prefstore.records import record_from_create
 from prefstore.schemas import render_schemas
-from prefstore.store import decode_record
 
 _NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"

@@ -10,11 +10,11 @@ import pytest
 import redis
 from litestar.testing import AsyncTestClient
 
-from prefstore.api.app import create_app
-from prefstore.apikeys import KeyStore
 from prefstore.config import Settings
-from prefstore.keys import KeySpace
-from prefstore.redis_adapter import connect
+from prefstore.customers.apikeys import KeyStore
+from prefstore.http.app import create_app
+from prefstore.redis.connection import connect
+from prefstore.redis.keyspace import KeySpace
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.real_redis

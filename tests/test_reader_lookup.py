@@ -8,12 +8,12 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
+from prefstore.customers.reader import CardReader
+from prefstore.customers.store import CustomerStore
 from prefstore.errors import InvalidInput
-from prefstore.keys import KeySpace
 from prefstore.models import CustomerCreate, NoteInput
-from prefstore.reader import CardReader
-from prefstore.redis_adapter import pipelined_reads
-from prefstore.store import CustomerStore
+from prefstore.redis.connection import pipelined_reads
+from prefstore.redis.keyspace import KeySpace
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import pytest
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
-from prefstore.pipelined import PipelinedConnection
-from prefstore.redis_adapter import RedisClient, connect, pipelined_reads
+from prefstore.redis.connection import RedisClient, connect, pipelined_reads
+from prefstore.redis.pipelined import PipelinedConnection
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.real_redis
@@ -160,7 +160,7 @@ async def test_a_stalled_redis_fails_within_the_timeout(own_server: RedisServer)
 
 
 async def test_unix_socket_url_gets_a_pipelined_connection(tmp_path: Path) -> None:
-    from prefstore.embedded import EmbeddedRedis
+    from prefstore.redis.embedded import EmbeddedRedis
 
     async with EmbeddedRedis(tmp_path / "data") as url:
         client = connect(url, TIMEOUT)

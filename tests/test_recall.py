@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from prefstore.models import Allergy, CustomerRecord, History, Note, Preference
-from prefstore.recall import recall
+from prefstore.search.recall import recall
 
 RECORD = CustomerRecord(
     id="r",

@@ -10,10 +10,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
-from prefstore.api.app import create_app
-from prefstore.api.auth import require_scope
 from prefstore.config import Settings
-from prefstore.runtime import GC_THRESHOLD, install_runtime_tuning
+from prefstore.http.app import create_app
+from prefstore.http.auth import require_scope
+from prefstore.http.runtime import GC_THRESHOLD, install_runtime_tuning
 
 
 @pytest.fixture

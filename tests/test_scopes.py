@@ -9,8 +9,8 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import AsyncTestClient
 
-from prefstore.api.auth import PUBLIC_PATHS
-from prefstore.apikeys import ALL_SCOPES, effective_scopes
+from prefstore.customers.apikeys import ALL_SCOPES, effective_scopes
+from prefstore.http.auth import PUBLIC_PATHS
 from tests.conftest import KeyMaker
 
 # The scope each foundation route needs; a route missing here or guarded differently fails.

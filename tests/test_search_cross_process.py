@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from prefstore.api.app import create_app
-from prefstore.apikeys import KeyStore
 from prefstore.config import Settings
-from prefstore.keys import KeySpace
-from prefstore.redis_adapter import connect
+from prefstore.customers.apikeys import KeyStore
+from prefstore.http.app import create_app
+from prefstore.redis.connection import connect
+from prefstore.redis.keyspace import KeySpace
 from tests.conftest import _delete_prefix
 from tests.support.redis_server import RedisServer
 

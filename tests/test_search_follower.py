@@ -17,14 +17,14 @@ import pytest
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
-from prefstore.api.app import create_app
 from prefstore.config import Settings
-from prefstore.keys import KeySpace
+from prefstore.customers.store import CustomerStore
+from prefstore.http.app import create_app
 from prefstore.models import CustomerCreate
-from prefstore.redis_adapter import connect
-from prefstore.search import SearchIndex
-from prefstore.search_follower import IndexFollower
-from prefstore.store import CustomerStore
+from prefstore.redis.connection import connect
+from prefstore.redis.keyspace import KeySpace
+from prefstore.search.follower import IndexFollower
+from prefstore.search.index import SearchIndex
 from tests.conftest import Backend, _delete_prefix
 from tests.support.redis_server import RedisServer
 
@@ -72,7 +72,7 @@ async def test_trimmed_feed_rebuild_finds_customer_written_in_trimmed_range(
     await _create(store, "c1", "Claude Shannon")
     await redis_client.xtrim(keyspace.changes, maxlen=1, approximate=False)
 
-    with caplog.at_level(logging.WARNING, logger="prefstore.search_follower"):
+    with caplog.at_level(logging.WARNING, logger="prefstore.search.follower"):
         await follower.step()  # reads c1, then sees the stream starts after its old position
         assert "c1" in follower.index and "b1" not in follower.index
         await _steps_until(follower, lambda: "b1" in follower.index)

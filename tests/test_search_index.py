@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from prefstore.models import CustomerRecord
-from prefstore.search import SearchIndex, mask_email, mask_phone, parse_query
+from prefstore.search.index import SearchIndex, mask_email, mask_phone, parse_query
 
 PEOPLE = [
     ("jsmith", "John Smith", "john.smith@example.com", "+14155554471"),

@@ -7,7 +7,7 @@ import pytest
 from scripts.eval_search import build_index, evaluate_carts, evaluate_search
 from scripts.gen_eval_set import QUERY_KINDS, EvalSet, make_eval_set
 
-from prefstore.cartcheck import load_table
+from prefstore.search.cartcheck import load_table
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
+from prefstore.customers.reader import CardReader
+from prefstore.customers.store import CustomerStore
 from prefstore.errors import Conflict, InvalidInput, NotFound, StaleVersion, Suppressed
 from prefstore.models import (
     AllergyInput,
@@ -19,8 +21,6 @@ from prefstore.models import (
     NoteInput,
     PreferenceInput,
 )
-from prefstore.reader import CardReader
-from prefstore.store import CustomerStore
 
 ADA = CustomerCreate(
     id="ada",
@@ -296,7 +296,7 @@ async def test_export_holds_record_and_events(store: CustomerStore) -> None:
 
 
 async def test_change_feed_records_who_and_what_without_pii(store: CustomerStore) -> None:
-    from prefstore.changes import ChangeFeed
+    from prefstore.customers.changes import ChangeFeed
 
     await store.create(ADA, actor="ana")
     await store.patch("ada", CustomerPatch(phones=["4155550199"]), actor="bo")

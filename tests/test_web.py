@@ -12,12 +12,12 @@ import pytest
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
-from prefstore.apikeys import KeyStore
 from prefstore.config import Settings
-from prefstore.keys import KeySpace
-from prefstore.web import CSRF_COOKIE, CSRF_HEADER, session
-from prefstore.web.routes import STATIC_DIR
-from prefstore.web.session import SESSION_COOKIE, KeyCheck
+from prefstore.customers.apikeys import KeyStore
+from prefstore.http.web import CSRF_COOKIE, CSRF_HEADER, session
+from prefstore.http.web.routes import STATIC_DIR
+from prefstore.http.web.session import SESSION_COOKIE, KeyCheck
+from prefstore.redis.keyspace import KeySpace
 from tests.conftest import Backend, app_for
 
 Client = AsyncTestClient  # type: ignore[type-arg]

@@ -17,15 +17,15 @@ from redis.asyncio import Redis
 from rich.console import Console
 from rich.table import Table
 
-from prefstore.apikeys import ALL_SCOPES, KeyStore
 from prefstore.config import Settings
-from prefstore.demo import seed_demo
-from prefstore.embedded import EmbeddedRedis
+from prefstore.customers.apikeys import ALL_SCOPES, KeyStore
+from prefstore.customers.demo import seed_demo
+from prefstore.customers.store import CustomerStore
 from prefstore.errors import PrefstoreError
-from prefstore.keys import KeySpace
-from prefstore.redis_adapter import connect
-from prefstore.runtime import install_runtime_tuning
-from prefstore.store import CustomerStore
+from prefstore.http.runtime import install_runtime_tuning
+from prefstore.redis.connection import connect
+from prefstore.redis.embedded import EmbeddedRedis
+from prefstore.redis.keyspace import KeySpace
 
 console = Console(stderr=True)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -70,7 +70,7 @@ def serve(settings: Settings, host: str | None, port: int | None, demo: bool) ->
 
 
 async def _serve(settings: Settings, demo: bool) -> None:
-    from prefstore.api.app import create_app
+    from prefstore.http.app import create_app
 
     async with redis_session(settings) as (client, url):
         await _first_run(client, settings, demo)
@@ -230,8 +230,8 @@ def import_(
     quiet: bool,
 ) -> None:
     """Import customers from CRM exports (CSV or NDJSON, optionally gzipped). Safe to re-run."""
-    from prefstore.importing import ImportOptions, Mapping
-    from prefstore.importing.console import import_file, summary_table
+    from prefstore.transfer import ImportOptions, Mapping
+    from prefstore.transfer.console import import_file, summary_table
 
     mapping = Mapping.build(preset, map_file, columns)
 
@@ -271,7 +271,7 @@ def export_(settings: Settings, output: Path | None) -> None:
     import gzip
     import sys
 
-    from prefstore.importing.console import export_to
+    from prefstore.transfer.console import export_to
 
     async def go() -> None:
         async with redis_session(settings) as (client, _url):

@@ -1,7 +1,7 @@
 """The one error tree of prefstore.
 
 The domain raises these; the HTTP layer maps them to status codes in one place
-(`prefstore.api.errors`). Nothing here knows about HTTP.
+(`prefstore.http.errors`). Nothing here knows about HTTP.
 """
 
 from __future__ import annotations

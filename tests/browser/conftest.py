@@ -21,7 +21,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 from redis.asyncio import Redis
 
-from prefstore.redis_adapter import connect
+from prefstore.redis.connection import connect
 from tests.support.redis_server import RedisServer, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -84,7 +84,7 @@ def app_server(redis_server: RedisServer, prefix: str) -> Iterator[Server]:
             "-m",
             "uvicorn",
             "--factory",
-            "prefstore.api.app:app_from_env",
+            "prefstore.http.app:app_from_env",
             "--host",
             "127.0.0.1",
             "--port",

@@ -16,10 +16,10 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
-from prefstore.apikeys import KeyStore
-from prefstore.keys import KeySpace
+from prefstore.customers.apikeys import KeyStore
+from prefstore.customers.store import CustomerStore
 from prefstore.models import AllergyInput, CustomerCreate, EventInput, PreferenceInput
-from prefstore.store import CustomerStore
+from prefstore.redis.keyspace import KeySpace
 from tests.browser.conftest import Server
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import redis
 
-from prefstore.embedded import find_redis_server
+from prefstore.redis.embedded import find_redis_server
 
 
 def free_port() -> int:

@@ -1,1 +1,0 @@
-"""The HTTP layer: routes, authentication, error mapping. Nothing below it knows HTTP."""

@@ -1,0 +1,110 @@
+"""The lookup path: pre-rendered card bytes in one Redis round trip.
+
+Nothing here decodes or validates a card: the bytes stored at write time are the response.
+Reads go through the client's pipelined connection when it has one (`pipelined.py`; the
+figures are in docs/BENCHMARKS.md), else through redis-py (fakeredis, TLS).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, NamedTuple
+
+from redis import exceptions as redis_errors
+from redis.asyncio import Redis
+
+from prefstore.customers.identifiers import normalise_email, normalise_other, normalise_phone
+from prefstore.errors import Unavailable
+from prefstore.redis.connection import (
+    LOOKUP_BY_IDENTIFIER,
+    OUTAGE_ERRORS,
+    as_bytes,
+    as_text,
+    pipelined_reads,
+    translated_errors,
+)
+from prefstore.redis.keyspace import (
+    CARD_FIELD_STAFF,
+    CARD_FIELD_TOUCHPOINT,
+    CARD_FIELD_VERSION,
+    KeySpace,
+)
+
+View = Literal["touchpoint", "staff"]
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_FIELDS: dict[str, bytes] = {"touchpoint": CARD_FIELD_TOUCHPOINT, "staff": CARD_FIELD_STAFF}
+
+
+class CardBytes(NamedTuple):
+    version: bytes
+    body: bytes
+
+
+class CardReader:
+    def __init__(self, redis: Redis, keys: KeySpace, region: str) -> None:
+        self._redis = redis
+        self._reads = pipelined_reads(redis)
+        self._keys = keys
+        self._region = region
+        self._lookup_script = redis.register_script(LOOKUP_BY_IDENTIFIER)
+        self._prefix = keys.prefix.encode()
+
+    async def _call(self, *args: object) -> Any:
+        """One read command. Errors are translated here rather than with the
+        `translated_errors()` context manager: this is the hot path, and that costs a
+        generator per call."""
+        try:
+            if self._reads is not None:
+                return await self._reads.execute(*args)
+            return await self._redis.execute_command(*args)  # type: ignore[no-untyped-call]
+        except OUTAGE_ERRORS as exc:
+            raise Unavailable(f"store unavailable: {type(exc).__name__}") from exc
+
+    async def by_id(self, customer_id: str, view: View) -> CardBytes | None:
+        key = self._keys.card(customer_id)
+        version, body = await self._call("HMGET", key, CARD_FIELD_VERSION, _FIELDS[view])
+        return CardBytes(as_bytes(version), as_bytes(body)) if body is not None else None
+
+    def identifier_key(self, kind: str, raw: str) -> str:
+        if kind == "phone":
+            value = normalise_phone(raw, self._region, "phone")
+        elif kind == "email":
+            value = normalise_email(raw, "email")
+        else:
+            value = normalise_other(kind, raw, kind)
+        return self._keys.identifier(kind, value)
+
+    async def by_identifier(self, kind: str, raw: str, view: View) -> CardBytes | None:
+        """One round trip on a single Redis (a server-side script).
+
+        A phone already in E.164 form (what POS systems send) is tried as it is before the
+        phonenumbers library is asked (~20 µs a parse): stored phones are valid E.164, so a
+        hit is the right customer; a miss falls back to full normalisation, which may find
+        the same number spelt differently or reject the input as before."""
+        fast = None
+        if kind == "phone" and _E164.fullmatch(raw):
+            fast = self._keys.identifier("phone", raw)
+            found = await self._resolve(fast, view)
+            if found is not None:
+                return found
+        key = self.identifier_key(kind, raw)
+        return None if key == fast else await self._resolve(key, view)
+
+    async def _resolve(self, identifier_key: str, view: View) -> CardBytes | None:
+        args = (1, identifier_key, self._prefix, _FIELDS[view])
+        try:
+            found = await self._call("EVALSHA", self._lookup_script.sha, *args)
+        except redis_errors.NoScriptError:  # a restarted or flushed Redis: send the source
+            found = await self._call("EVAL", LOOKUP_BY_IDENTIFIER, *args)
+        if not found or found[1] is None:
+            return None
+        return CardBytes(as_bytes(found[0]), as_bytes(found[1]))
+
+    async def by_identifier_two_trips(self, kind: str, raw: str, view: View) -> CardBytes | None:
+        """The same lookup without a script, for Redis Cluster (index and card in two slots)."""
+        key = self.identifier_key(kind, raw)
+        async with translated_errors():
+            owner = await self._redis.get(key)
+        if owner is None:
+            return None
+        return await self.by_id(as_text(owner), view)

@@ -1,0 +1,136 @@
+"""The one place where errors become HTTP responses.
+
+Domain errors (`prefstore.errors`) map by class; Litestar's own errors (validation, unknown
+route, oversized body) are reshaped into the same JSON body: status, error, detail, and for
+bad input the field and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from prefstore.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PrefstoreError,
+    StaleVersion,
+    Suppressed,
+    TooLarge,
+    Unauthenticated,
+    Unavailable,
+)
+from prefstore.models import ErrorBody
+from prefstore.redis.connection import OUTAGE_ERRORS
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[PrefstoreError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Suppressed: 409,
+    StaleVersion: 412,
+    TooLarge: 413,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    Unavailable: 503,
+}
+_MSGSPEC_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`")
+_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
+
+
+def _respond(body: ErrorBody, headers: dict[str, str] | None = None) -> Response[ErrorBody]:
+    return Response(body, status_code=body.status, media_type=MediaType.JSON, headers=headers)
+
+
+def domain_error(_request: Request[Any, Any, Any], exc: PrefstoreError) -> Response[ErrorBody]:
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 500)
+    body = ErrorBody(status=status, error=exc.code, detail=exc.detail)
+    headers: dict[str, str] = {}
+    if isinstance(exc, InvalidInput):
+        body.field, body.reason = exc.field, exc.reason
+    elif isinstance(exc, Conflict) and exc.field:
+        body.field = exc.field
+    elif isinstance(exc, Unavailable):
+        headers["retry-after"] = str(exc.retry_after)
+    elif isinstance(exc, Unauthenticated):
+        headers["www-authenticate"] = 'Bearer realm="prefstore"'
+    return _respond(body, headers)
+
+
+def _field_of(message: dict[str, Any]) -> str:
+    """The offending field, from msgspec's `… - at `$.emails[0]`` paths or Litestar's key.
+
+    A missing or unknown field is named itself (`name`, not the object holding it); a dict
+    entry (`$.dates[...]`) is named by its dict, msgspec not saying which key it was.
+    """
+    raw = str(message.get("message", ""))
+    found = _MSGSPEC_PATH.search(raw)
+    path = found.group("path").lstrip(".").replace("[...]", "") if found else ""
+    named = _NAMED_FIELD.search(raw)
+    if named:
+        path = f"{path}.{named.group(1)}" if path else named.group(1)
+    if path:
+        return path
+    key = str(message.get("key") or "").replace("[...]", "")
+    return "body" if key in ("", "data") else key
+
+
+def validation_error(
+    _request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[ErrorBody]:
+    messages = exc.extra if isinstance(exc.extra, list) else []
+    if not messages:
+        # Litestar raises this for a body it cannot parse at all.
+        return _respond(ErrorBody(status=400, error="malformed_body", detail=exc.detail))
+    first: dict[str, Any] = messages[0] if isinstance(messages[0], dict) else {}
+    reason = _MSGSPEC_PATH.sub("", str(first.get("message", "invalid")))
+    field = _field_of(first)
+    status = 422 if first.get("source") == "body" else 400
+    body = ErrorBody(
+        status=status,
+        error="invalid_input",
+        detail=f"{field}: {reason}",
+        field=field,
+        reason=reason,
+    )
+    return _respond(body)
+
+
+def http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+    code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+        exc.status_code, "http_error"
+    )
+    body = ErrorBody(status=exc.status_code, error=code, detail=exc.detail)
+    return _respond(body, exc.headers)
+
+
+def outage_error(_request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    log.warning("Redis unavailable: %r", exc)
+    body = ErrorBody(status=503, error="unavailable", detail="store unavailable")
+    return _respond(body, {"retry-after": "1"})
+
+
+def unexpected_error(_request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    log.exception("unhandled error", exc_info=exc)
+    return _respond(ErrorBody(status=500, error="internal", detail="internal server error"))
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    handlers: ExceptionHandlersMap = {
+        PrefstoreError: domain_error,
+        ValidationException: validation_error,
+        HTTPException: http_error,
+        Exception: unexpected_error,
+    }
+    for cls in OUTAGE_ERRORS:
+        handlers[cls] = outage_error
+    return handlers

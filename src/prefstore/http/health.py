@@ -1,0 +1,57 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from litestar import MediaType, Request, Response, get
+from litestar.datastructures import State
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from prefstore.errors import Unavailable
+from prefstore.http.auth import require_scope
+from prefstore.redis.connection import server_info
+from prefstore.services import services
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    status: str
+    redis_version: str | None
+    aof_enabled: bool
+    """Whether the Redis behind this service persists writes to an append-only file."""
+    search_index: Literal["ready", "loading"] | None = None
+    """Whether this process's search index is built; searches answer 503 while "loading"."""
+
+
+@get("/healthz", tags=["health"], summary="The process is up")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@get("/readyz", tags=["health"], summary="Redis answers")
+async def readyz(request: Request[Any, Any, State]) -> Readiness:
+    redis = services(request).redis
+    try:
+        await redis.ping()
+    except Exception as exc:
+        raise Unavailable("redis does not answer") from exc
+    info = await server_info(redis)
+    follower = request.app.state.get("search_follower")
+    return Readiness(status="ok", **info, search_index=follower.state if follower else None)
+
+
+@get(
+    "/metrics",
+    guards=[require_scope],
+    opt={"scope": "admin"},
+    tags=["health"],
+    summary="Prometheus metrics",
+    media_type=MediaType.TEXT,
+)
+async def metrics() -> Response[bytes]:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

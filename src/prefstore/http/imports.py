@@ -1,0 +1,83 @@
+"""POST /v1/imports: a streamed CSV or NDJSON body through the same importer as the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from litestar import Request, post
+from litestar.datastructures import State
+from litestar.params import FromQuery, Parameter
+
+from prefstore.errors import TooLarge
+from prefstore.http.auth import principal_of, require_scope
+from prefstore.models import ImportSummary
+from prefstore.services import services
+from prefstore.transfer import Importer, ImportOptions, Mapping
+from prefstore.transfer.readers import Format
+
+MAX_IMPORT_BODY_BYTES = 256 * 1024 * 1024
+"""Bigger files go through `prefstore import` (or several requests)."""
+
+_FORMATS: dict[str, Format] = {
+    "text/csv": "csv",
+    "application/csv": "csv",
+    "application/x-ndjson": "ndjson",
+    "application/ndjson": "ndjson",
+    "application/jsonl": "ndjson",
+    "application/json-lines": "ndjson",
+}
+
+
+def _format_of(content_type: str, explicit: str | None) -> Format | None:
+    if explicit is not None:
+        return "csv" if explicit == "csv" else "ndjson"
+    return _FORMATS.get(content_type.split(";")[0].strip().lower())
+
+
+@post(
+    "/v1/imports",
+    guards=[require_scope],
+    opt={"scope": "import"},
+    status_code=200,
+    request_max_body_size=MAX_IMPORT_BODY_BYTES,
+    tags=["import"],
+    summary="Import customers from a CSV or NDJSON body (optionally gzip)",
+    description=(
+        "Upsert by CRM id, else email or phone; safe to repeat. Body: `text/csv` or "
+        "`application/x-ndjson` (or `format=`), gzip recognised. Returns the summary with "
+        "every rejected row (line, field, reason). `dry_run=true` writes nothing."
+    ),
+)
+async def create_import(
+    request: Request[Any, Any, State],
+    preset: Annotated[str, Parameter(max_length=32)] = "auto",
+    dry_run: FromQuery[bool] = False,
+    format: Annotated[str | None, Parameter(pattern="^(csv|ndjson)$")] = None,
+    column: Annotated[
+        list[str] | None,
+        Parameter(max_items=200, description="COLUMN=TARGET mappings, repeatable"),
+    ] = None,
+) -> ImportSummary:
+    mapping = Mapping.build(preset, None, tuple(column or ()))
+    options = ImportOptions(
+        mapping=mapping,
+        format=_format_of(request.headers.get("content-type", ""), format),
+        dry_run=dry_run,
+        actor=principal_of(request).name,
+        keep_rejections=True,
+        retry_seconds=5.0,
+    )
+
+    async def body() -> AsyncIterator[bytes]:
+        # request.stream() enforces the route limit too; this check reads the module value
+        # at run time so the limit can be changed (and tested) without rebuilding the app.
+        seen = 0
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if seen > MAX_IMPORT_BODY_BYTES:
+                raise TooLarge(f"import bodies are limited to {MAX_IMPORT_BODY_BYTES} bytes")
+            yield chunk
+
+    # Every rejection is listed in the response: the body size limit bounds how many.
+    return await Importer(services(request).store, options).run(body())

@@ -1,0 +1,43 @@
+"""Small HTTP helpers shared by the routes: card responses, ETag and If-Match."""
+
+from __future__ import annotations
+
+from litestar import MediaType, Response
+
+from prefstore.customers.cards import RenderedCard
+from prefstore.customers.reader import CardBytes, View
+from prefstore.errors import InvalidInput
+
+
+def etag(version: int | bytes) -> str:
+    text = version.decode() if isinstance(version, bytes) else str(version)
+    return f'"{text}"'
+
+
+def card_bytes_response(card: CardBytes, status: int = 200) -> Response[bytes]:
+    return Response(
+        content=card.body,
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers={"etag": etag(card.version)},
+    )
+
+
+def rendered_response(card: RenderedCard, view: View, status: int = 200) -> Response[bytes]:
+    body = card.staff if view == "staff" else card.touchpoint
+    return Response(
+        content=body,
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers={"etag": etag(card.version)},
+    )
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """`If-Match: "7"` (or W/"7", or 7) → 7; absent or `*` → None (no version check)."""
+    if value is None or value.strip() == "*":
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise InvalidInput("If-Match", 'must be an ETag returned by this service, e.g. "3"')
+    return int(text)

@@ -1,0 +1,245 @@
+"""The quick-entry page's server side: sign-in, search, card, shorthand preview/save/undo.
+
+These routes are the page's own (not the public `/v1` API): a staff session cookie instead
+of an API key, CSRF tokens on unsafe methods, and out of the OpenAPI document. They call
+the same domain objects as the API, through `app.state`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, Router, delete, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from prefstore.customers import quick_entry, shorthand
+from prefstore.errors import Forbidden, InvalidInput, NotFound
+from prefstore.http.search import search_index
+from prefstore.http.web import session
+from prefstore.http.web.session import require_staff, staff_of
+from prefstore.models import (
+    CustomerCreate,
+    EmailText,
+    EventPage,
+    Name,
+    PhoneText,
+    SearchResult,
+)
+from prefstore.search.text import fold
+from prefstore.services import Services, services
+
+AnyRequest = Request[Any, Any, State]
+STATIC_DIR = Path(__file__).parent / "static"
+UNDO = "undo"
+RECENT_EVENTS = 5
+
+# The page itself: no inline script or style anywhere, so the policy can forbid both.
+PAGE_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+
+
+# ---------------------------------------------------------------- bodies and answers
+class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class SignIn(_Body):
+    key: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class EntryText(_Body):
+    text: Annotated[str, msgspec.Meta(max_length=shorthand.MAX_TEXT)]
+
+
+class NewCustomer(_Body):
+    name: Name
+    phone: PhoneText | None = None
+    email: EmailText | None = None
+
+
+class SessionInfo(msgspec.Struct, kw_only=True):
+    signed_in: bool
+    name: str | None = None
+    expires_at: float | None = None
+
+
+class Preview(msgspec.Struct, kw_only=True):
+    effects: list[quick_entry.Effect]
+    note: str | None
+    warnings: list[str]
+
+
+class Saved(msgspec.Struct, kw_only=True):
+    card: msgspec.Raw
+    effects: list[quick_entry.Effect]
+    note: str | None
+    undo: bool
+    """True when there is something to undo (the entry changed the record)."""
+
+
+class Reverted(msgspec.Struct, kw_only=True):
+    card: msgspec.Raw
+
+
+# ---------------------------------------------------------------- the page
+@get("/", include_in_schema=False, sync_to_thread=False)
+def page() -> Response[bytes]:
+    """The single page. Static HTML: the key never appears in it, data comes by fetch."""
+    return Response(
+        (STATIC_DIR / "index.html").read_bytes(),
+        media_type="text/html; charset=utf-8",
+        headers=PAGE_HEADERS,
+    )
+
+
+# ---------------------------------------------------------------- sign in / out
+def _lifetime(request: AnyRequest) -> int:
+    seconds: int = request.app.state.web_session_seconds
+    return seconds
+
+
+@get("/session")
+async def who_am_i(request: AnyRequest) -> SessionInfo:
+    staff = await session.current(request, _lifetime(request))
+    if staff is None:
+        return SessionInfo(signed_in=False)
+    return SessionInfo(signed_in=True, name=staff.name, expires_at=staff.expires_at)
+
+
+@post("/session", status_code=200)
+async def sign_in(request: AnyRequest, data: JSONBody[SignIn]) -> SessionInfo:
+    principal = await request.app.state.key_cache.principal(data.key.strip())
+    if "write" not in principal.scopes:
+        raise Forbidden("this key can only look cards up; staff sign in with a write key")
+    staff = session.start(request, principal.key_id, principal.name, _lifetime(request))
+    return SessionInfo(signed_in=True, name=staff.name, expires_at=staff.expires_at)
+
+
+@delete("/session", status_code=204)
+async def sign_out(request: AnyRequest) -> None:
+    request.clear_session()
+
+
+# ---------------------------------------------------------------- find and read
+@get("/search", guards=[require_staff])
+async def search(
+    request: AnyRequest,
+    q: Annotated[str, QueryParameter(min_length=1, max_length=100)],
+    limit: Annotated[int, QueryParameter(ge=1, le=50)] = 8,
+) -> SearchResult:
+    # The same in-process index the /v1/search API uses, kept current from the change feed.
+    index = search_index(request)
+    if not fold(q) and "@" not in q:
+        return SearchResult(query=q, hits=[])  # typing "+" or "(" is not worth an error
+    return SearchResult(query=q, hits=index.search(q, limit, "staff"))
+
+
+@get("/customers/{customer_id:str}", guards=[require_staff])
+async def card(request: AnyRequest, customer_id: FromPath[str]) -> Response[bytes]:
+    found = await services(request).reader.by_id(customer_id, "staff")
+    if found is None:
+        raise NotFound(f"no customer {customer_id}")
+    return Response(found.body, media_type="application/json")
+
+
+@get("/customers/{customer_id:str}/events", guards=[require_staff])
+async def recent_events(request: AnyRequest, customer_id: FromPath[str]) -> EventPage:
+    return await services(request).store.list_events(customer_id, limit=RECENT_EVENTS)
+
+
+@post("/customers", guards=[require_staff], status_code=201)
+async def new_customer(request: AnyRequest, data: JSONBody[NewCustomer]) -> Response[bytes]:
+    create = CustomerCreate(
+        name=data.name,
+        phones=[data.phone] if data.phone else [],
+        emails=[data.email] if data.email else [],
+    )
+    written = await services(request).store.create(create, actor=staff_of(request).name)
+    return Response(written.card.staff, media_type="application/json", status_code=201)
+
+
+# ---------------------------------------------------------------- add, preview, undo
+@post("/customers/{customer_id:str}/preview", guards=[require_staff], status_code=200)
+async def preview(
+    request: AnyRequest, customer_id: FromPath[str], data: JSONBody[EntryText]
+) -> Preview:
+    entry = shorthand.parse(data.text)
+    record = await services(request).store.get_record(customer_id)
+    effects = quick_entry.effects(record, entry)
+    return Preview(effects=effects, note=entry.note, warnings=entry.warnings)
+
+
+@post("/customers/{customer_id:str}/entries", guards=[require_staff], status_code=201)
+async def add_entry(
+    request: AnyRequest, customer_id: FromPath[str], data: JSONBody[EntryText]
+) -> Saved:
+    entry = shorthand.parse(data.text)
+    if entry.empty:
+        raise InvalidInput("text", "nothing to save: type +like -dislike !allergy #tag or a note")
+    store = services(request).store
+    actor = staff_of(request).name
+    done: dict[str, quick_entry.Undo] = {}
+    effects: list[quick_entry.Effect] = []
+
+    def change(record: Any) -> list[str]:
+        effects[:] = quick_entry.effects(record, entry)
+        fields, done["undo"] = quick_entry.apply(record, entry, actor, store.clock())
+        return fields
+
+    written = await store.update(customer_id, change, op="quick_entry", actor=actor)
+    if written.changed:
+        session.put_session_value(request, UNDO, msgspec.to_builtins(done["undo"]))
+    return Saved(
+        card=msgspec.Raw(written.card.staff),
+        effects=effects,
+        note=entry.note,
+        undo=written.changed,
+    )
+
+
+@post("/undo", guards=[require_staff], status_code=200)
+async def undo_last(request: AnyRequest) -> Reverted:
+    raw = session.session_value(request, UNDO)
+    if raw is None:
+        raise NotFound("nothing to undo")
+    undo = msgspec.convert(raw, quick_entry.Undo)
+    svc: Services = services(request)
+    written = await svc.store.update(
+        undo.customer_id,
+        lambda record: quick_entry.revert(record, undo),
+        op="quick_entry.undo",
+        actor=staff_of(request).name,
+    )
+    session.put_session_value(request, UNDO, None)
+    return Reverted(card=msgspec.Raw(written.card.staff))
+
+
+def web_router(session_max_age: int, cookie_secure: bool) -> Router:
+    """Every route under /ui: the staff session middleware applies here and nowhere else."""
+    return Router(
+        path="/ui",
+        route_handlers=[
+            who_am_i,
+            sign_in,
+            sign_out,
+            search,
+            card,
+            recent_events,
+            new_customer,
+            preview,
+            add_entry,
+            undo_last,
+        ],
+        middleware=[session.session_config(session_max_age, cookie_secure).middleware],
+        include_in_schema=False,
+    )

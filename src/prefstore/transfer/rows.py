@@ -1,0 +1,311 @@
+"""One input row -> an `Incoming` customer change, or a `RowRejection` naming the column.
+
+Values are validated by the same msgspec input Structs the API uses (so the same bounds
+apply) and normalised by the store's rules. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import msgspec
+
+from prefstore.customers.identifiers import normalise_other
+from prefstore.errors import InvalidInput
+from prefstore.models import (
+    AllergyInput,
+    CustomerCreate,
+    CustomerRecord,
+    Event,
+    EventInput,
+    NoteInput,
+    PreferenceInput,
+    RowRejection,
+)
+from prefstore.transfer import cells
+from prefstore.transfer.mapping import ResolvedMapping
+
+_LIST_SPLIT = re.compile(r"\s*[;|,]\s*")
+_QUALIFIED = re.compile(r"^(?P<label>.*?)\s*\((?P<q>[a-z]+)\)$", re.IGNORECASE)
+_CUSTOMER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`")
+_events_type = list[EventInput]
+
+
+@dataclass(slots=True)
+class Incoming:
+    """A row, validated and normalised, not yet matched to a customer."""
+
+    line: int
+    raw: Any
+    """The row as read (list of cells or NDJSON object), for the rejects file."""
+    id: str | None = None
+    crm_id: str | None = None
+    """The CRM id as given (case kept): a new customer's id when it is a valid one."""
+    name: str | None = None
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    identifiers: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    dates: dict[str, date] = field(default_factory=dict)
+    allergies: list[AllergyInput] = field(default_factory=list)
+    preferences: list[PreferenceInput] = field(default_factory=list)
+    notes: list[NoteInput] = field(default_factory=list)
+    events: list[EventInput] = field(default_factory=list)
+    created_at: datetime | None = None
+    restore: CustomerRecord | None = None
+    """A whole record from `prefstore export` (then `restore_events` are its events)."""
+    restore_events: list[Event] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    """Record field -> the input column it came from, to name it in a rejection."""
+
+    def match_keys(self) -> list[tuple[str, str]]:
+        """(kind, value) to find the existing customer by, in order of trust."""
+        pairs: list[tuple[str, str]] = []
+        if "crm" in self.identifiers:
+            pairs.append(("crm", self.identifiers["crm"]))
+        pairs += [("email", e) for e in self.emails] + [("phone", p) for p in self.phones]
+        pairs += sorted((k, v) for k, v in self.identifiers.items() if k != "crm")
+        return pairs
+
+    def source(self, record_field: str) -> str:
+        return self.sources.get(record_field, record_field)
+
+
+class _Collect:
+    """Gathers a mapped row into the shape of `CustomerCreate` (plus import-only parts)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
+        self.first = ""
+        self.last = ""
+        self.crm: str | None = None
+        self.created_at: datetime | None = None
+        self.events: Any = None
+
+    def add(self, key: str, column: str, values: list[Any]) -> None:
+        self.data.setdefault(key, []).extend(values)
+        self.sources.setdefault(key, column)
+        for i in range(len(self.data[key]) - len(values), len(self.data[key])):
+            self.sources[f"{key}[{i}]"] = column
+
+    def put(self, target: str, column: str, value: Any) -> None:
+        base, _, qualifier = target.partition(":")
+        if base == "events":
+            self.events = value
+            self.sources["events"] = column
+            return
+        text = value if isinstance(value, str) else _scalar_text(value, column)
+        if base in ("id", "name"):
+            self.data[base] = text
+            self.sources[base] = column
+        elif base == "first_name":
+            self.first, self.sources["name"] = text, column
+        elif base == "last_name":
+            self.last = text
+            self.sources.setdefault("name", column)
+        elif base == "crm_id":
+            self.crm = text
+            self.sources["identifiers.crm"] = column
+        elif base in ("email", "phone", "tags"):
+            key = {"email": "emails", "phone": "phones", "tags": "tags"}[base]
+            self.add(key, column, _split(value))
+        elif base == "identifier":
+            self.data.setdefault("identifiers", {})[qualifier] = text
+            self.sources[f"identifiers.{qualifier}"] = column
+            self.sources.setdefault("identifiers", column)
+        elif base == "date":
+            self.data.setdefault("dates", {})[qualifier] = _date_text(text)
+            self.sources[f"dates.{qualifier}"] = column
+            self.sources.setdefault("dates", column)  # msgspec names a bad value `dates[...]`
+        elif base == "allergies":
+            self.add("allergies", column, [_allergy(v, qualifier) for v in _split(value)])
+        elif base in ("likes", "dislikes"):
+            category = qualifier or "other"
+            items = [
+                {"label": v, "sentiment": base, "category": category, "source": "import"}
+                for v in _split(value)
+            ]
+            self.add("preferences", column, items)
+        elif base == "notes":
+            self.add("notes", column, [{"text": text, "visibility": qualifier or "all"}])
+        elif base == "created_at":
+            self.created_at = _timestamp(text, column)
+
+
+def _scalar_text(value: Any, column: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(column, "expected a string")
+    return str(value)
+
+
+def _split(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v for v in _LIST_SPLIT.split(str(value).strip()) if v]
+
+
+def _allergy(text: str, severity: str) -> dict[str, str]:
+    """ "Peanuts (severe)" carries its own severity; else the column's, else `allergy`."""
+    found = _QUALIFIED.match(text)
+    if found and found["q"].lower() in ("dietary", "intolerance", "allergy", "severe"):
+        return {"label": found["label"], "severity": found["q"].lower()}
+    return {"label": text, "severity": severity or "allergy"}
+
+
+def _date_text(text: str) -> str:
+    return text[:10] if len(text) > 10 and text[10] in "T " else text
+
+
+def _timestamp(text: str, column: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace(" UTC", "").strip())
+    except ValueError:
+        raise InvalidInput(column, "not an ISO 8601 date-time") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def from_cells(line: int, cells: list[str], mapping: ResolvedMapping, region: str) -> Incoming:
+    """A CSV row (or flat NDJSON row as cells) -> Incoming; raises InvalidInput on bad data."""
+    collect = _Collect()
+    for index, target, column in mapping.targets:
+        if index < len(cells):
+            value = cells[index].strip()
+            if value:
+                collect.put(target, column, value)
+    return _finish(line, cells, collect, region)
+
+
+def from_object(line: int, obj: dict[str, Any], mapping: ResolvedMapping, region: str) -> Incoming:
+    """A flat NDJSON object mapped by column names (values may be lists)."""
+    collect = _Collect()
+    for _index, target, column in mapping.targets:
+        value = obj.get(column)
+        if value is None or value == "" or value == []:
+            continue
+        collect.put(target, column, value.strip() if isinstance(value, str) else value)
+    return _finish(line, obj, collect, region)
+
+
+def _validation_field(exc: msgspec.ValidationError, sources: dict[str, str]) -> InvalidInput:
+    message = str(exc)
+    found = _PATH.search(message)
+    path = found["path"].lstrip(".") if found else ""
+    reason = _PATH.sub("", message)
+    # `allergies[2].label` -> the column of allergies[2], else of allergies, else the path.
+    head = path.split(".")[0] if path else "row"
+    column = sources.get(head) or sources.get(head.split("[")[0]) or path or "row"
+    return InvalidInput(column, reason)
+
+
+def _finish(line: int, raw: Any, collect: _Collect, region: str) -> Incoming:
+    data = collect.data
+    if collect.first or collect.last:
+        data.setdefault("name", f"{collect.first} {collect.last}".strip())
+    data.setdefault("name", "-")  # checked below: a name is needed only to create
+    has_name = data["name"] != "-"
+    try:
+        create = msgspec.convert(data, CustomerCreate)
+    except msgspec.ValidationError as exc:
+        raise _validation_field(exc, collect.sources) from None
+    try:
+        events = msgspec.convert(collect.events, _events_type) if collect.events else []
+    except msgspec.ValidationError as exc:
+        found = _PATH.search(str(exc))
+        column = collect.sources.get("events", "events")
+        field = f"{column}{found['path'] if found else ''}"
+        raise InvalidInput(field, _PATH.sub("", str(exc))) from None
+    src = collect.sources
+    incoming = Incoming(line=line, raw=raw, sources=src, created_at=collect.created_at)
+    incoming.id = create.id
+    incoming.crm_id = collect.crm
+    incoming.name = create.name.strip() or None if has_name else None
+    if has_name and incoming.name is None:
+        raise InvalidInput(src.get("name", "name"), "must not be blank")
+    incoming.emails = _dedupe(
+        [cells.email(e, src.get(f"emails[{i}]", "emails")) for i, e in enumerate(create.emails)]
+    )
+    incoming.phones = _dedupe(
+        [
+            cells.phone(p, region, src.get(f"phones[{i}]", "phones"))
+            for i, p in enumerate(create.phones)
+        ]
+    )
+    others = dict(create.identifiers)
+    if collect.crm is not None:
+        others["crm"] = collect.crm
+    incoming.identifiers = {
+        k: normalise_other(k, v, src.get(f"identifiers.{k}", k)) for k, v in others.items()
+    }
+    incoming.tags = _dedupe([t.strip().casefold() for t in create.tags])
+    incoming.dates = dict(create.dates)
+    incoming.allergies = _labelled(create.allergies, "allergies", src)
+    incoming.preferences = _labelled(create.preferences, "preferences", src)
+    incoming.notes = [n for n in create.notes if n.text.strip()]
+    incoming.events = events
+    if not incoming.match_keys() and incoming.id is None:
+        raise InvalidInput("row", "no CRM id, email, phone or other identifier to match on")
+    return incoming
+
+
+def _labelled(items: list[Any], key: str, sources: dict[str, str]) -> list[Any]:
+    for i, item in enumerate(items):
+        if not item.label.strip():
+            raise InvalidInput(sources.get(f"{key}[{i}]", key), "label must not be blank")
+    return items
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+# ---------------------------------------------------------------- restore lines (export)
+_record_type = CustomerRecord
+_event_list = list[Event]
+
+
+def from_export(line: int, obj: dict[str, Any]) -> Incoming:
+    """A line of `prefstore export`: the whole record and its events, restored as they were."""
+    try:
+        record = msgspec.convert(obj["customer"], _record_type)
+        events = msgspec.convert(obj.get("events") or [], _event_list)
+    except msgspec.ValidationError as exc:
+        found = _PATH.search(str(exc))
+        raise InvalidInput(
+            f"customer{found['path'] if found else ''}", _PATH.sub("", str(exc))
+        ) from None
+    if not _CUSTOMER_ID.match(record.id):
+        raise InvalidInput("customer.id", "letters, digits, '.', '_' or '-', 1-64 characters")
+    if not record.name.strip():
+        raise InvalidInput("customer.name", "must not be blank")
+    if any(not e.id for e in events):
+        raise InvalidInput("events", "every event needs its operation id")
+    return Incoming(
+        line=line,
+        raw=obj,
+        id=record.id,
+        name=record.name,
+        emails=record.emails,
+        phones=record.phones,
+        identifiers=record.identifiers,
+        restore=record,
+        restore_events=events,
+    )
+
+
+def event_operation_id(anchor: str, event: EventInput) -> str:
+    """An operation id for an imported event that has none: the same row gives the same id,
+    so a re-run recognises the event and never counts it twice."""
+    digest = hashlib.blake2b(
+        anchor.encode() + b"\x00" + msgspec.json.encode(event), digest_size=12
+    ).hexdigest()
+    return f"import:{digest}"
+
+
+def rejection(line: int, exc: InvalidInput) -> RowRejection:
+    return RowRejection(line=line, field=exc.field, reason=exc.reason)
