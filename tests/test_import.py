@@ -11,11 +11,12 @@ from redis.asyncio import Redis
 
 from prefstore.customers.cards import render
 from prefstore.customers.changes import ChangeFeed
-from prefstore.customers.identifiers import normalise_email
+from prefstore.customers.identifiers import identifier_keys, normalise_email
 from prefstore.customers.reader import CardReader
-from prefstore.customers.store import CustomerStore, decode_record, identifier_keys
+from prefstore.customers.store import CustomerStore
 from prefstore.errors import InvalidInput
 from prefstore.models import CustomerCreate, CustomerPatch
+from prefstore.redis.codec import decode_record
 from prefstore.redis.keyspace import KeySpace
 from prefstore.transfer import Mapping
 from prefstore.transfer.cells import email as fast_email

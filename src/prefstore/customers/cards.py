@@ -17,6 +17,7 @@ from prefstore.models import (
     Note,
     TopItem,
 )
+from prefstore.redis.keyspace import CARD_FIELD_STAFF, CARD_FIELD_TOUCHPOINT, CARD_FIELD_VERSION
 
 TOP_ITEMS_ON_CARD = 5
 _encoder = msgspec.json.Encoder()
@@ -70,3 +71,12 @@ def build_card(record: CustomerRecord, notes: list[Note], notes_limit: int) -> C
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
+
+
+def card_fields(card: RenderedCard) -> dict[bytes, bytes | str]:
+    """The fields of the `{c:id}:card` hash for a rendered card."""
+    return {
+        CARD_FIELD_VERSION: str(card.version),
+        CARD_FIELD_TOUCHPOINT: card.touchpoint,
+        CARD_FIELD_STAFF: card.staff,
+    }

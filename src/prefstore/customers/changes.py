@@ -6,32 +6,17 @@ processes keep in-memory state (the search index) current.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-import msgspec
 from redis.asyncio import Redis
 
 from prefstore.models import AuditTrail, ChangeEntry
-from prefstore.redis.connection import as_text, bytes_dict, translated_errors
+from prefstore.redis.codec import decode_entries
+from prefstore.redis.connection import translated_errors
 from prefstore.redis.keyspace import KeySpace
 
 FEED_MAXLEN = 5_000_000
 """Approximate cap on the stream; older audit entries are trimmed past it."""
-
-_encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(ChangeEntry)
-
-
-def encode_entry(entry: ChangeEntry) -> dict[Any, Any]:
-    return {b"e": _encoder.encode(entry)}
-
-
-def decode_entries(raw: Sequence[Any]) -> list[tuple[str, ChangeEntry]]:
-    """Stream entries as redis-py returns them: (id, {field: value})."""
-    return [
-        (as_text(entry_id), _decoder.decode(bytes_dict(fields)[b"e"])) for entry_id, fields in raw
-    ]
 
 
 class ChangeFeed:

@@ -8,11 +8,14 @@ the same customer.
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from prefstore.errors import InvalidInput
+from prefstore.models import CustomerRecord
+from prefstore.redis.keyspace import KeySpace
 
 RESERVED_KINDS = frozenset({"email", "phone", "id"})
 
@@ -46,12 +49,6 @@ def normalise_other(kind: str, raw: str, field: str | None = None) -> str:
     return value
 
 
-def identifier_digest(kind: str, value: str) -> str:
-    """A short stable digest of a normalised identifier, used in index key names so the
-    keyspace itself never lists emails or phone numbers."""
-    return hashlib.blake2b(f"{kind}\x00{value}".encode(), digest_size=16).hexdigest()
-
-
 def customer_identifiers(
     emails: list[str], phones: list[str], others: dict[str, str]
 ) -> list[tuple[str, str]]:
@@ -59,3 +56,18 @@ def customer_identifiers(
     pairs = [("email", e) for e in emails] + [("phone", p) for p in phones]
     pairs += sorted(others.items())
     return pairs
+
+
+def identifier_keys(keys: KeySpace, record: CustomerRecord) -> dict[str, tuple[str, str]]:
+    """Index key -> (kind, normalised value) for every identifier the record claims."""
+    pairs = customer_identifiers(record.emails, record.phones, record.identifiers)
+    return {keys.identifier(kind, value): (kind, value) for kind, value in pairs}
+
+
+def suppression_hashes(record: CustomerRecord, salt: bytes) -> list[str]:
+    """Keyed hashes of the record's identifiers: what erasure remembers, never the values."""
+    pairs = customer_identifiers(record.emails, record.phones, record.identifiers)
+    return [
+        hmac.new(salt, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()
+        for kind, value in pairs
+    ]

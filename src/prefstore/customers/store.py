@@ -9,8 +9,6 @@ none of it does; a concurrent writer makes EXEC fail and the write is retried on
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import random
 import secrets
 from collections.abc import Awaitable, Callable
@@ -18,15 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import WatchError
 
 from prefstore.customers import records
-from prefstore.customers.cards import RenderedCard, render
-from prefstore.customers.changes import FEED_MAXLEN, encode_entry
-from prefstore.customers.identifiers import customer_identifiers
+from prefstore.customers.cards import RenderedCard, card_fields, render
+from prefstore.customers.changes import FEED_MAXLEN
+from prefstore.customers.identifiers import identifier_keys, suppression_hashes
 from prefstore.errors import Conflict, InvalidInput, NotFound, StaleVersion, Suppressed
 from prefstore.models import (
     AllergyInput,
@@ -42,11 +39,15 @@ from prefstore.models import (
     NoteInput,
     PreferenceInput,
 )
+from prefstore.redis.codec import (
+    decode_event,
+    decode_record,
+    encode_entry,
+    encode_record,
+    event_member,
+)
 from prefstore.redis.connection import as_bytes, as_text, translated_errors
 from prefstore.redis.keyspace import (
-    CARD_FIELD_STAFF,
-    CARD_FIELD_TOUCHPOINT,
-    CARD_FIELD_VERSION,
     KeySpace,
 )
 
@@ -54,55 +55,11 @@ MAX_WRITE_ATTEMPTS = 40
 """Optimistic retries before a write gives up with Conflict; each waits a little longer."""
 MAX_EVENT_PAGE = 200
 
-_record_encoder = msgspec.msgpack.Encoder()
-_record_decoder = msgspec.msgpack.Decoder(CustomerRecord)
-_event_decoder = msgspec.msgpack.Decoder(Event)
-
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def decode_record(raw: bytes) -> CustomerRecord:
-    return _record_decoder.decode(raw)
-
-
-def encode_record(record: CustomerRecord) -> bytes:
-    return _record_encoder.encode(record)
-
-
-# Pieces of a write shared with the batch importer, so both produce the same bytes.
-def identifier_keys(keys: KeySpace, record: CustomerRecord) -> dict[str, tuple[str, str]]:
-    """Index key -> (kind, normalised value) for every identifier the record claims."""
-    pairs = customer_identifiers(record.emails, record.phones, record.identifiers)
-    return {keys.identifier(kind, value): (kind, value) for kind, value in pairs}
-
-
-def card_fields(card: RenderedCard) -> dict[bytes, bytes | str]:
-    """The fields of the `{c:id}:card` hash for a rendered card."""
-    return {
-        CARD_FIELD_VERSION: str(card.version),
-        CARD_FIELD_TOUCHPOINT: card.touchpoint,
-        CARD_FIELD_STAFF: card.staff,
-    }
-
-
-def event_member(event: Event) -> tuple[bytes, int]:
-    """The events sorted-set member (msgpack) and its score."""
-    # Whole milliseconds: the paging cursor carries the score as an integer.
-    score = int(event.at.timestamp() * 1000) if event.at else 0
-    return msgspec.msgpack.encode(event), score
-
-
-def suppression_hashes(record: CustomerRecord, salt: bytes) -> list[str]:
-    """Keyed hashes of the record's identifiers: what erasure remembers, never the values."""
-    pairs = customer_identifiers(record.emails, record.phones, record.identifiers)
-    return [
-        hmac.new(salt, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()
-        for kind, value in pairs
-    ]
 
 
 @dataclass
@@ -440,7 +397,7 @@ class CustomerStore:
             async for raw, _score in self.redis.zscan_iter(
                 self.keys.events(customer_id), match=f"*{operation_id}*"
             ):
-                event = _event_decoder.decode(as_bytes(raw))
+                event = decode_event(as_bytes(raw))
                 if event.id == operation_id:
                     return event
         return None
@@ -463,7 +420,7 @@ class CustomerStore:
             )
         if not exists:
             raise NotFound(f"no customer {customer_id}")
-        events = [_event_decoder.decode(raw) for raw, _score in rows]
+        events = [decode_event(raw) for raw, _score in rows]
         next_cursor = None
         if len(rows) == limit:
             last = rows[-1][1]
@@ -475,7 +432,7 @@ class CustomerStore:
     async def all_events(self, customer_id: str) -> list[Event]:
         async with translated_errors():
             rows = await self.redis.zrange(self.keys.events(customer_id), 0, -1)
-        return [_event_decoder.decode(as_bytes(raw)) for raw in rows]
+        return [decode_event(as_bytes(raw)) for raw in rows]
 
     # ------------------------------------------------------------ access and erasure
     async def export(self, customer_id: str) -> CustomerExport:

@@ -7,13 +7,19 @@ identifier to the customer id; they live in their own slots.
 
 from __future__ import annotations
 
-from prefstore.customers.identifiers import identifier_digest
+import hashlib
 
 CARD_FIELD_VERSION = b"v"
 CARD_FIELD_TOUCHPOINT = b"all"
 """Card view without staff-only notes (lookup-scoped keys, e.g. a POS)."""
 CARD_FIELD_STAFF = b"staff"
 """Card view with every note (write/admin keys)."""
+
+
+def identifier_digest(kind: str, value: str) -> str:
+    """A short stable digest of a normalised identifier, used in index key names so the
+    keyspace itself never lists emails or phone numbers."""
+    return hashlib.blake2b(f"{kind}\x00{value}".encode(), digest_size=16).hexdigest()
 
 
 class KeySpace:

@@ -27,8 +27,8 @@ from redis.backoff import EqualJitterBackoff
 from redis.exceptions import ResponseError
 
 from prefstore.customers.changes import ChangeFeed
-from prefstore.customers.store import decode_record
 from prefstore.errors import Unavailable
+from prefstore.redis.codec import decode_record
 from prefstore.redis.connection import as_bytes, as_text, translated_errors
 from prefstore.redis.keyspace import KeySpace
 from prefstore.search.index import SearchIndex

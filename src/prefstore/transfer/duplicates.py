@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from rapidfuzz import fuzz
 from redis.asyncio import Redis
 
-from prefstore.customers.store import decode_record
 from prefstore.models import CustomerRecord, DuplicateCandidate
+from prefstore.redis.codec import decode_record
 from prefstore.redis.connection import as_bytes, translated_errors
 from prefstore.redis.keyspace import KeySpace
 from prefstore.transfer.rows import Incoming

@@ -18,7 +18,7 @@ from typing import IO, Any
 import msgspec
 from redis.asyncio import Redis
 
-from prefstore.customers.store import decode_record
+from prefstore.redis.codec import decode_record
 from prefstore.redis.connection import as_bytes, as_text, translated_errors
 from prefstore.redis.keyspace import KeySpace
 

@@ -25,16 +25,11 @@ from redis.asyncio import Redis
 
 from prefstore.customers import records
 from prefstore.customers.cards import render
-from prefstore.customers.changes import FEED_MAXLEN, encode_entry
-from prefstore.customers.store import (
-    decode_record,
-    encode_record,
-    event_member,
-    identifier_keys,
-    suppression_hashes,
-)
+from prefstore.customers.changes import FEED_MAXLEN
+from prefstore.customers.identifiers import identifier_keys, suppression_hashes
 from prefstore.errors import InvalidInput
 from prefstore.models import ChangeEntry, CustomerRecord, Event, History
+from prefstore.redis.codec import decode_record, encode_entry, encode_record, event_member
 from prefstore.redis.connection import as_bytes, as_text, translated_errors
 from prefstore.redis.keyspace import KeySpace
 from prefstore.transfer import merge
