@@ -32,11 +32,10 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.gen_eval_set import SEED, EvalQuery, make_customers, make_queries
-
 from prefstore.models import CustomerRecord
 from prefstore.search.index import SearchIndex, parse_query
 from prefstore.search.text import digits, fold
+from scripts.gen_eval_set import SEED, EvalQuery, make_customers, make_queries
 
 DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 TABLE = "bench_customers"

@@ -21,11 +21,10 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.gen_eval_set import SEED, EvalCart, EvalQuery, EvalSet, make_eval_set
-
 from prefstore.models import CustomerRecord
 from prefstore.search.cartcheck import AllergenTable, check_cart, load_table
 from prefstore.search.index import SearchIndex
+from scripts.gen_eval_set import SEED, EvalCart, EvalQuery, EvalSet, make_eval_set
 
 TOP = 10
 

@@ -19,7 +19,7 @@ from prefstore.redis.keyspace import KeySpace
 from prefstore.transfer import exporter
 from tests.import_support import export_bytes, run_import, snapshot
 
-SAMPLE = Path(__file__).parent.parent / "samples" / "customers.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "customers.csv"
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from prefstore.customers.store import CustomerStore
 from prefstore.errors import InvalidInput, NotFound, Unauthenticated
 from prefstore.redis.keyspace import KeySpace
 from tests.conftest import Backend, app_for
-from tests.test_erasure import dump_keyspace
+from tests.customers.test_erasure import dump_keyspace
 
 
 async def test_key_is_prefixed_random_and_stored_only_hashed(

@@ -12,7 +12,7 @@ from prefstore.customers.store import CustomerStore
 from prefstore.http import imports
 from tests.conftest import KeyMaker
 
-SAMPLE = (Path(__file__).parent.parent / "samples" / "customers.csv").read_bytes()
+SAMPLE = (Path(__file__).resolve().parents[2] / "samples" / "customers.csv").read_bytes()
 CSV = {"content-type": "text/csv"}
 
 

@@ -4,10 +4,10 @@ change that makes search or cart check worse fails here. Full figures: docs/BENC
 from __future__ import annotations
 
 import pytest
-from scripts.eval_search import build_index, evaluate_carts, evaluate_search
-from scripts.gen_eval_set import QUERY_KINDS, EvalSet, make_eval_set
 
 from prefstore.search.cartcheck import load_table
+from scripts.eval_search import build_index, evaluate_carts, evaluate_search
+from scripts.gen_eval_set import QUERY_KINDS, EvalSet, make_eval_set
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from prefstore.transfer import Mapping
 from prefstore.transfer.cells import email as fast_email
 from tests.import_support import Sink, run_import, snapshot
 
-SAMPLE = Path(__file__).parent.parent / "samples" / "customers.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "customers.csv"
 
 HUBSPOT = (
     "Record ID,First Name,Last Name,Email,Phone Number,Allergies,Dietary restrictions,"
