@@ -23,6 +23,7 @@ from litestar.datastructures import State
 from prefstore.config import Settings
 from prefstore.http.app import create_app
 from prefstore.http.auth import require_scope
+from prefstore.http.deps import services_of
 from prefstore.http.runtime import install_runtime_tuning
 
 
@@ -92,7 +93,7 @@ def app() -> Litestar:
     if os.environ.get("BENCH_READS") == "pool":
         # Experiment: lookups through redis-py's pool instead of the pipelined connection.
         async def pool_reads() -> None:
-            application.state.services.reader._reads = None
+            services_of(application.state).reader._reads = None
 
         application.on_startup.append(pool_reads)
     gc.callbacks.append(GC_CLOCK)

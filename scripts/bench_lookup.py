@@ -40,13 +40,13 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from prefstore.customers.apikeys import KeyStore
-from prefstore.customers.store import CustomerStore
+from prefstore.config import Settings
 from prefstore.errors import Conflict
-from prefstore.models import AllergyInput, CustomerCreate, NoteInput, PreferenceInput
+from prefstore.models.inputs import AllergyInput, CustomerCreate, NoteInput, PreferenceInput
 from prefstore.redis.connection import connect
 from prefstore.redis.embedded import find_redis_server
-from prefstore.redis.keyspace import CARD_FIELD_TOUCHPOINT, KeySpace
+from prefstore.redis.keyspace import CARD_FIELD_TOUCHPOINT
+from prefstore.services import Services
 
 SCRIPTS = Path(__file__).resolve().parent
 PREFIX = "bench:"
@@ -126,8 +126,8 @@ async def seed(url: str, customers: int, concurrency: int = 32) -> tuple[str, in
     client = connect(url, timeout=5.0)
     try:
         await wait_for_redis(client)
-        keys = KeySpace(PREFIX)
-        store = CustomerStore(client, keys, region="US")
+        services = Services.build(Settings(key_prefix=PREFIX), client)
+        keys, store = services.keys, services.store
         already = int(await client.get(SEEDED_MARK) or 0)
         if already < customers:
             queue = iter(range(customers))
@@ -142,7 +142,7 @@ async def seed(url: str, customers: int, concurrency: int = 32) -> tuple[str, in
             await client.set(SEEDED_MARK, customers)
             took = time.perf_counter() - started
             log(f"seeded {customers} customers in {took:.1f} s ({customers / took:.0f}/s)")
-        made = await KeyStore(client, keys).create("bench-pos", ["lookup"])
+        made = await services.keystore.create("bench-pos", ["lookup"])
         sample = await client.hget(keys.card("c000000"), CARD_FIELD_TOUCHPOINT)
         assert sample is not None
         return made.key, len(sample)

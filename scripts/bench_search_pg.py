@@ -32,8 +32,9 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prefstore.models import CustomerRecord
-from prefstore.search.index import SearchIndex, parse_query
+from prefstore.models.records import CustomerRecord
+from prefstore.search.index import SearchIndex
+from prefstore.search.query import parse_query
 from prefstore.search.text import digits, fold
 from scripts.gen_eval_set import SEED, EvalQuery, make_customers, make_queries
 

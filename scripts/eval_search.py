@@ -21,8 +21,9 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prefstore.models import CustomerRecord
-from prefstore.search.cartcheck import AllergenTable, check_cart, load_table
+from prefstore.models.records import CustomerRecord
+from prefstore.search.allergens import AllergenTable, load_table
+from prefstore.search.cartcheck import check_cart
 from prefstore.search.index import SearchIndex
 from scripts.gen_eval_set import SEED, EvalCart, EvalQuery, EvalSet, make_eval_set
 

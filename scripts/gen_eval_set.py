@@ -31,7 +31,8 @@ from pathlib import Path
 
 import msgspec
 
-from prefstore.models import Allergy, CustomerRecord, History, Preference, Severity
+from prefstore.models.fields import Severity
+from prefstore.models.records import Allergy, CustomerRecord, History, Preference
 from prefstore.search.text import fold
 
 SEED = 20240611

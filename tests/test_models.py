@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from prefstore.customers.cards import render
 from prefstore.customers.records import record_from_create
-from prefstore.models import Card, CustomerCreate, CustomerRecord
-from prefstore.redis.codec import decode_record
+from prefstore.models.inputs import CustomerCreate
+from prefstore.models.records import CustomerRecord
+from prefstore.models.views import Card
+from prefstore.redis.keyspace import decode_record
 from prefstore.schemas import render_schemas
 
 _NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -83,6 +83,7 @@ def served() -> Iterator[tuple[int, str]]:
         finally:
             process.terminate()
             process.wait(timeout=20)
+            process.stdout.close()
         assert not (Path(data_dir) / "redis.pid").exists() or _redis_stopped(Path(data_dir))
 
 

@@ -13,34 +13,33 @@ from pathlib import Path
 import click
 import msgspec
 import uvicorn
-from redis.asyncio import Redis
 from rich.console import Console
 from rich.table import Table
 
 from prefstore.config import Settings
-from prefstore.customers.apikeys import ALL_SCOPES, KeyStore
+from prefstore.customers.apikeys import ALL_SCOPES
 from prefstore.customers.demo import seed_demo
-from prefstore.customers.store import CustomerStore
 from prefstore.errors import PrefstoreError
 from prefstore.http.runtime import install_runtime_tuning
 from prefstore.redis.connection import connect
 from prefstore.redis.embedded import EmbeddedRedis
-from prefstore.redis.keyspace import KeySpace
+from prefstore.services import Services
 
 console = Console(stderr=True)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @asynccontextmanager
-async def redis_session(settings: Settings) -> AsyncIterator[tuple[Redis, str]]:
-    """A client for the configured Redis, or for the embedded one (started if needed)."""
+async def redis_session(settings: Settings) -> AsyncIterator[tuple[Services, str]]:
+    """The services on the configured Redis, or on the embedded one (started if needed),
+    and that Redis's URL. Built by the same factory as the app's."""
     async with AsyncExitStack() as stack:
         url = settings.redis_url
         if url is None:
             url = await stack.enter_async_context(EmbeddedRedis(settings.data_dir))
         client = connect(url, max(settings.redis_timeout, 2.0))
         stack.push_async_callback(client.aclose)
-        yield client, url
+        yield Services.build(settings, client), url
 
 
 @click.group()
@@ -72,8 +71,8 @@ def serve(settings: Settings, host: str | None, port: int | None, demo: bool) ->
 async def _serve(settings: Settings, demo: bool) -> None:
     from prefstore.http.app import create_app
 
-    async with redis_session(settings) as (client, url):
-        await _first_run(client, settings, demo)
+    async with redis_session(settings) as (services, url):
+        await _first_run(services, demo)
         app = create_app(msgspec.structs.replace(settings, redis_url=url))
         install_runtime_tuning(app)  # GC: see runtime.py and docs/BENCHMARKS.md
         # uvloop + httptools, as scripts/bench_lookup.py measures it (its `server_command`).
@@ -104,12 +103,10 @@ def _signals_end_serving_only() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-async def _first_run(client: Redis, settings: Settings, demo: bool) -> None:
-    keys = KeySpace(settings.key_prefix)
-    keystore = KeyStore(client, keys)
+async def _first_run(services: Services, demo: bool) -> None:
+    keystore = services.keystore
     if demo:
-        store = CustomerStore(client, keys, region=settings.default_region)
-        created = await seed_demo(store)
+        created = await seed_demo(services.store)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         made = await keystore.create(f"demo-{stamp}", ["write"])
         console.print(f"demo: {created} customers created; a write key for this run:")
@@ -148,8 +145,8 @@ def keys_create(settings: Settings, name: str, scopes: tuple[str, ...]) -> None:
     """Create a key; the secret is printed once and never stored."""
 
     async def go() -> None:
-        async with redis_session(settings) as (client, _url):
-            made = await KeyStore(client, KeySpace(settings.key_prefix)).create(name, list(scopes))
+        async with redis_session(settings) as (services, _url):
+            made = await services.keystore.create(name, list(scopes))
         console.print(f"key {made.info.id} ({', '.join(made.info.scopes)}) for {made.info.name}")
         print(made.key)
 
@@ -162,8 +159,8 @@ def keys_list(settings: Settings) -> None:
     """List keys (never their secrets)."""
 
     async def go() -> None:
-        async with redis_session(settings) as (client, _url):
-            infos = await KeyStore(client, KeySpace(settings.key_prefix)).list()
+        async with redis_session(settings) as (services, _url):
+            infos = await services.keystore.list()
         table = Table("id", "name", "scopes", "created", "revoked")
         for info in infos:
             table.add_row(
@@ -185,8 +182,8 @@ def keys_revoke(settings: Settings, key_id: str) -> None:
     """Revoke a key by id (takes effect within PREFSTORE_KEY_CACHE_SECONDS)."""
 
     async def go() -> None:
-        async with redis_session(settings) as (client, _url):
-            info = await KeyStore(client, KeySpace(settings.key_prefix)).revoke(key_id)
+        async with redis_session(settings) as (services, _url):
+            info = await services.keystore.revoke(key_id)
         console.print(f"revoked {info.id} ({info.name})")
 
     _run(go())
@@ -236,13 +233,7 @@ def import_(
     mapping = Mapping.build(preset, map_file, columns)
 
     async def go() -> None:
-        async with redis_session(settings) as (client, _url):
-            store = CustomerStore(
-                client,
-                KeySpace(settings.key_prefix),
-                region=settings.default_region,
-                notes_on_card=settings.notes_on_card,
-            )
+        async with redis_session(settings) as (services, _url):
             for path in files:
                 options = ImportOptions(
                     mapping=mapping,
@@ -252,7 +243,9 @@ def import_(
                     actor=actor,
                 )
                 target = rejects if len(files) == 1 else None
-                summary, sink = await import_file(store, path, options, target, console, not quiet)
+                summary, sink = await import_file(
+                    services.importer, path, options, target, console, not quiet
+                )
                 console.print(summary_table(path, summary, sink))
 
     _run(go())
@@ -271,11 +264,11 @@ def export_(settings: Settings, output: Path | None) -> None:
     import gzip
     import sys
 
-    from prefstore.transfer.console import export_to
+    from prefstore.transfer.exporter import export_to
 
     async def go() -> None:
-        async with redis_session(settings) as (client, _url):
-            keys = KeySpace(settings.key_prefix)
+        async with redis_session(settings) as (services, _url):
+            client, keys = services.redis, services.keys
             if output is None:
                 count = await export_to(client, keys, sys.stdout.buffer)
             else:

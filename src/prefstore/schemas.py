@@ -11,28 +11,29 @@ from typing import Any
 
 import msgspec
 
-from prefstore import models
+from prefstore.models import inputs, records, results, views
 
 PUBLIC_MODELS: dict[str, Any] = {
-    "customer-create": models.CustomerCreate,
-    "customer-patch": models.CustomerPatch,
-    "allergy-input": models.AllergyInput,
-    "preference-input": models.PreferenceInput,
-    "note-input": models.NoteInput,
-    "event-input": models.EventInput,
-    "card": models.Card,
-    "event-page": models.EventPage,
-    "event-recorded": models.EventRecorded,
-    "customer-export": models.CustomerExport,
-    "customer-record": models.CustomerRecord,
-    "change-entry": models.ChangeEntry,
-    "audit-trail": models.AuditTrail,
-    "import-summary": models.ImportSummary,
-    "search-result": models.SearchResult,
-    "recall-result": models.RecallResult,
-    "cart-check-input": models.CartCheckInput,
-    "cart-check": models.CartCheck,
-    "error": models.ErrorBody,
+    "customer-create": inputs.CustomerCreate,
+    "customer-patch": inputs.CustomerPatch,
+    "allergy-input": inputs.AllergyInput,
+    "allergy-change": inputs.AllergyChange,
+    "preference-input": inputs.PreferenceInput,
+    "note-input": inputs.NoteInput,
+    "event-input": inputs.EventInput,
+    "card": views.Card,
+    "event-page": views.EventPage,
+    "event-recorded": views.EventRecorded,
+    "customer-export": views.CustomerExport,
+    "customer-record": records.CustomerRecord,
+    "change-entry": records.ChangeEntry,
+    "audit-trail": views.AuditTrail,
+    "import-summary": results.ImportSummary,
+    "search-result": results.SearchResult,
+    "recall-result": results.RecallResult,
+    "cart-check-input": inputs.CartCheckInput,
+    "cart-check": results.CartCheck,
+    "error": views.ErrorBody,
 }
 
 

@@ -18,9 +18,9 @@ from redis.asyncio import Redis
 
 from prefstore.customers.apikeys import KeyStore
 from prefstore.customers.store import CustomerStore
-from prefstore.models import AllergyInput, CustomerCreate, EventInput, PreferenceInput
+from prefstore.models.inputs import AllergyInput, CustomerCreate, EventInput, PreferenceInput
 from prefstore.redis.keyspace import KeySpace
-from tests.browser.conftest import Server
+from tests.support.app_process import Server
 
 pytestmark = pytest.mark.browser
 

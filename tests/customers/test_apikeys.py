@@ -13,8 +13,8 @@ from prefstore.customers.apikeys import KeyStore
 from prefstore.customers.store import CustomerStore
 from prefstore.errors import InvalidInput, NotFound, Unauthenticated
 from prefstore.redis.keyspace import KeySpace
-from tests.conftest import Backend, app_for
-from tests.customers.test_erasure import dump_keyspace
+from tests.support.backends import Backend, app_for
+from tests.support.keyspace import blobs, snapshot
 
 
 async def test_key_is_prefixed_random_and_stored_only_hashed(
@@ -26,8 +26,8 @@ async def test_key_is_prefixed_random_and_stored_only_hashed(
     assert one.key.startswith("psk_") and one.key != two.key
     secret = one.key.split("_", 2)[2]
     assert len(secret) >= 40
-    blobs = await dump_keyspace(redis_backend.client, redis_backend.prefix)
-    assert not any(secret.encode() in blob for blob in blobs)
+    stored = blobs(await snapshot(redis_backend.client, redis_backend.prefix))
+    assert not any(secret.encode() in blob for blob in stored)
     assert (await keystore.verify(one.key)).name == "POS 1"
     with pytest.raises(Unauthenticated):
         await keystore.verify(one.key[:-1] + ("A" if one.key[-1] != "A" else "B"))

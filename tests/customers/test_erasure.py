@@ -3,44 +3,19 @@
 from __future__ import annotations
 
 from litestar.testing import AsyncTestClient
-from redis.asyncio import Redis
 
-from tests.conftest import Backend, KeyMaker
+from tests.support.backends import Backend
+from tests.support.keys import KeyMaker
+from tests.support.keyspace import blobs, snapshot
 
 EMAIL = "grace.hopper@navy.example"
 PHONE_E164 = "+14155550177"
 NAME = "Grace Brewster Hopper"
 
 
-async def dump_keyspace(redis: Redis, prefix: str) -> list[bytes]:
-    """Every key name and every value under the prefix, as raw bytes."""
-    blobs: list[bytes] = []
-    async for key in redis.scan_iter(match=f"{prefix}*"):
-        blobs.append(key)
-        kind = (await redis.type(key)).decode()
-        if kind == "string":
-            blobs.append(await redis.get(key) or b"")
-        elif kind == "hash":
-            for field, value in (await redis.hgetall(key)).items():
-                blobs += [field, value]
-        elif kind == "set":
-            blobs += list(await redis.smembers(key))
-        elif kind == "zset":
-            blobs += list(await redis.zrange(key, 0, -1))
-        elif kind == "list":
-            blobs += list(await redis.lrange(key, 0, -1))
-        elif kind == "stream":
-            for _id, fields in await redis.xrange(key):
-                for field, value in fields.items():
-                    blobs += [field, value]
-        else:
-            raise AssertionError(f"unexpected key type {kind} at {key!r}")
-    return blobs
-
-
-def holds(blobs: list[bytes], needle: str) -> bool:
+def holds(found: list[bytes], needle: str) -> bool:
     # Values are msgpack or JSON; both keep these strings as plain UTF-8 bytes.
-    return any(needle.encode() in blob for blob in blobs)
+    return any(needle.encode() in blob for blob in found)
 
 
 async def test_erasure_scrubs_every_trace(
@@ -71,12 +46,12 @@ async def test_erasure_scrubs_every_trace(
         "/v1/customers", json={"id": "alan", "name": "Alan", "emails": ["a@t.uk"]}, headers=staff
     )
 
-    before = await dump_keyspace(redis_backend.client, redis_backend.prefix)
+    before = blobs(await snapshot(redis_backend.client, redis_backend.prefix))
     assert holds(before, EMAIL) and holds(before, PHONE_E164) and holds(before, NAME)
 
     assert (await client.delete("/v1/customers/grace", headers=admin)).status_code == 200
 
-    after = await dump_keyspace(redis_backend.client, redis_backend.prefix)
+    after = blobs(await snapshot(redis_backend.client, redis_backend.prefix))
     for needle in (EMAIL, PHONE_E164, "4155550177", NAME, "navy-1906"):
         assert not holds(after, needle), needle
     assert holds(after, "a@t.uk")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from prefstore.customers.quick_entry import apply, effects, revert
 from prefstore.customers.shorthand import MAX_ITEMS, MAX_LABEL, MAX_TEXT, Item, parse
 from prefstore.errors import InvalidInput
-from prefstore.models import Allergy, CustomerRecord, Preference
+from prefstore.models.records import Allergy, CustomerRecord, Preference
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

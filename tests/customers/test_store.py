@@ -11,18 +11,11 @@ import pytest
 from prefstore.customers.reader import CardReader
 from prefstore.customers.store import CustomerStore
 from prefstore.errors import Conflict, InvalidInput, NotFound, StaleVersion, Suppressed
-from prefstore.models import (
-    AllergyInput,
-    Card,
-    CustomerCreate,
-    CustomerPatch,
-    CustomerRecord,
-    EventInput,
-    NoteInput,
-    PreferenceInput,
-)
+from prefstore.models import inputs
+from prefstore.models.records import CustomerRecord
+from prefstore.models.views import Card
 
-ADA = CustomerCreate(
+ADA = inputs.CustomerCreate(
     id="ada",
     name="Ada Lovelace",
     emails=["Ada@Example.com"],
@@ -85,14 +78,16 @@ async def test_lookup_unknown_identifier_is_none(store: CustomerStore) -> None:
 async def test_duplicate_id_is_a_conflict(store: CustomerStore) -> None:
     await store.create(ADA, actor="ana")
     with pytest.raises(Conflict):
-        await store.create(CustomerCreate(id="ada", name="Other"), actor="ana")
+        await store.create(inputs.CustomerCreate(id="ada", name="Other"), actor="ana")
 
 
 async def test_identifier_owned_by_another_is_refused_and_nothing_written(
     store: CustomerStore,
 ) -> None:
     await store.create(ADA, actor="ana")
-    thief = CustomerCreate(id="bob", name="Bob", emails=["bob@example.com", "ada@example.com"])
+    thief = inputs.CustomerCreate(
+        id="bob", name="Bob", emails=["bob@example.com", "ada@example.com"]
+    )
     with pytest.raises(Conflict) as caught:
         await store.create(thief, actor="ana")
     assert caught.value.field == "emails"
@@ -105,7 +100,7 @@ async def test_identifier_owned_by_another_is_refused_and_nothing_written(
 async def test_patch_moves_identifier_index(store: CustomerStore) -> None:
     await store.create(ADA, actor="ana")
     written = await store.patch(
-        "ada", CustomerPatch(emails=["ada@newmail.com"], name="Ada King"), actor="ana"
+        "ada", inputs.CustomerPatch(emails=["ada@newmail.com"], name="Ada King"), actor="ana"
     )
     assert written.card.version == 2
     reader = CardReader(store.redis, store.keys, "US")
@@ -116,16 +111,16 @@ async def test_patch_moves_identifier_index(store: CustomerStore) -> None:
 
 async def test_patch_without_change_keeps_version(store: CustomerStore) -> None:
     await store.create(ADA, actor="ana")
-    written = await store.patch("ada", CustomerPatch(name="Ada Lovelace"), actor="ana")
+    written = await store.patch("ada", inputs.CustomerPatch(name="Ada Lovelace"), actor="ana")
     assert written.card.version == 1
     assert not written.changed
 
 
 async def test_if_match_refuses_stale_version(store: CustomerStore) -> None:
     await store.create(ADA, actor="ana")
-    await store.add_note("ada", NoteInput(text="first"), actor="ana", expect_version=1)
+    await store.add_note("ada", inputs.NoteInput(text="first"), actor="ana", expect_version=1)
     with pytest.raises(StaleVersion) as caught:
-        await store.add_note("ada", NoteInput(text="second"), actor="bo", expect_version=1)
+        await store.add_note("ada", inputs.NoteInput(text="second"), actor="bo", expect_version=1)
     assert caught.value.current == 2
     record = await store.get_record("ada")
     assert [n.text for n in record.notes] == ["first"]
@@ -133,17 +128,22 @@ async def test_if_match_refuses_stale_version(store: CustomerStore) -> None:
 
 async def test_invalid_phone_names_the_field(store: CustomerStore) -> None:
     with pytest.raises(InvalidInput) as caught:
-        await store.create(CustomerCreate(name="X", phones=["+1 555", "not a phone"]), actor="a")
+        await store.create(
+            inputs.CustomerCreate(name="X", phones=["+1 555", "not a phone"]), actor="a"
+        )
     assert caught.value.field == "phones[0]"
 
 
 async def test_touchpoint_view_hides_staff_notes(store: CustomerStore) -> None:
     await store.create(ADA, actor="ana")
     await store.add_note(
-        "ada", NoteInput(text="loud at bar", visibility="staff"), actor="ana", expect_version=None
+        "ada",
+        inputs.NoteInput(text="loud at bar", visibility="staff"),
+        actor="ana",
+        expect_version=None,
     )
     written = await store.add_note(
-        "ada", NoteInput(text="window seat"), actor="ana", expect_version=None
+        "ada", inputs.NoteInput(text="window seat"), actor="ana", expect_version=None
     )
     staff = card_of(written.card.staff)
     touchpoint = card_of(written.card.touchpoint)
@@ -164,7 +164,7 @@ async def test_allergies_come_first_by_severity_and_replace_same_label(
     ]:
         written = await store.add_allergy(
             "ada",
-            AllergyInput(label=label, severity=severity),
+            inputs.AllergyInput(label=label, severity=severity),
             actor="ana",  # type: ignore[arg-type]
             expect_version=None,
         )
@@ -180,11 +180,11 @@ async def test_allergies_come_first_by_severity_and_replace_same_label(
 async def test_preference_flip_replaces_old_opinion(store: CustomerStore) -> None:
     await store.create(ADA, actor="ana")
     await store.add_preference(
-        "ada", PreferenceInput(label="Pretzels"), actor="a", expect_version=None
+        "ada", inputs.PreferenceInput(label="Pretzels"), actor="a", expect_version=None
     )
     written = await store.add_preference(
         "ada",
-        PreferenceInput(label="pretzels", sentiment="dislikes"),
+        inputs.PreferenceInput(label="pretzels", sentiment="dislikes"),
         actor="a",
         expect_version=None,
     )
@@ -196,7 +196,7 @@ async def test_preference_flip_replaces_old_opinion(store: CustomerStore) -> Non
 async def test_remove_item(store: CustomerStore) -> None:
     await store.create(ADA, actor="ana")
     written = await store.add_allergy(
-        "ada", AllergyInput(label="Sesame"), actor="a", expect_version=None
+        "ada", inputs.AllergyInput(label="Sesame"), actor="a", expect_version=None
     )
     allergy_id = card_of(written.card.staff).allergies[0].id
     removed = await store.remove_item(
@@ -209,7 +209,7 @@ async def test_remove_item(store: CustomerStore) -> None:
 
 async def test_events_count_once_per_operation_id(store: CustomerStore) -> None:
     await store.create(ADA, actor="ana")
-    visit = EventInput(type="visit", operation_id="pos-1", items=["Chai latte"], amount=4.5)
+    visit = inputs.EventInput(type="visit", operation_id="pos-1", items=["Chai latte"], amount=4.5)
     _w, first, first_dup = await store.record_event("ada", visit, actor="pos")
     written, again, second_dup = await store.record_event("ada", visit, actor="pos2")
     assert (first_dup, second_dup) == (False, True)
@@ -226,7 +226,9 @@ async def test_event_paging_is_stable_and_newest_first(store: CustomerStore) -> 
     await store.create(ADA, actor="ana")
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(7):
-        event = EventInput(type="purchase", operation_id=f"op{i}", at=start + timedelta(days=i))
+        event = inputs.EventInput(
+            type="purchase", operation_id=f"op{i}", at=start + timedelta(days=i)
+        )
         await store.record_event("ada", event, actor="pos")
     seen: list[str] = []
     cursor = None
@@ -238,7 +240,7 @@ async def test_event_paging_is_stable_and_newest_first(store: CustomerStore) -> 
         # A newer event landing between pages must not shift what the next page holds.
         await store.record_event(
             "ada",
-            EventInput(
+            inputs.EventInput(
                 type="visit",
                 operation_id=f"new{len(seen)}",
                 at=start + timedelta(days=30 + len(seen)),
@@ -257,7 +259,7 @@ async def test_bad_cursor_is_invalid_input(store: CustomerStore) -> None:
 
 async def test_erase_removes_everything_and_suppresses(store: CustomerStore) -> None:
     await store.create(ADA, actor="ana")
-    await store.record_event("ada", EventInput(type="visit", operation_id="v1"), actor="pos")
+    await store.record_event("ada", inputs.EventInput(type="visit", operation_id="v1"), actor="pos")
     await store.erase("ada", actor="dpo")
     with pytest.raises(NotFound):
         await store.get_record("ada")
@@ -268,7 +270,7 @@ async def test_erase_removes_everything_and_suppresses(store: CustomerStore) -> 
     assert await store.is_suppressed(came_back)
     with pytest.raises(Suppressed):
         await store.create(
-            CustomerCreate(name="Ada", emails=["ada@example.com"]),
+            inputs.CustomerCreate(name="Ada", emails=["ada@example.com"]),
             actor="import",
             respect_suppression=True,
         )
@@ -278,7 +280,7 @@ async def test_erase_removes_everything_and_suppresses(store: CustomerStore) -> 
 
 async def test_concurrent_writers_lose_nothing(store: CustomerStore) -> None:
     await store.create(ADA, actor="ana")
-    notes = [NoteInput(text=f"note {i}") for i in range(12)]
+    notes = [inputs.NoteInput(text=f"note {i}") for i in range(12)]
     await asyncio.gather(
         *(store.add_note("ada", n, actor=f"w{i}", expect_version=None) for i, n in enumerate(notes))
     )
@@ -289,7 +291,7 @@ async def test_concurrent_writers_lose_nothing(store: CustomerStore) -> None:
 
 async def test_export_holds_record_and_events(store: CustomerStore) -> None:
     await store.create(ADA, actor="ana")
-    await store.record_event("ada", EventInput(type="visit", operation_id="v1"), actor="pos")
+    await store.record_event("ada", inputs.EventInput(type="visit", operation_id="v1"), actor="pos")
     export = await store.export("ada")
     assert export.customer.emails == ["ada@example.com"]
     assert [e.id for e in export.events] == ["v1"]
@@ -299,7 +301,7 @@ async def test_change_feed_records_who_and_what_without_pii(store: CustomerStore
     from prefstore.customers.changes import ChangeFeed
 
     await store.create(ADA, actor="ana")
-    await store.patch("ada", CustomerPatch(phones=["4155550199"]), actor="bo")
+    await store.patch("ada", inputs.CustomerPatch(phones=["4155550199"]), actor="bo")
     entries = await ChangeFeed(store.redis, store.keys).read_after("0-0")
     assert [(e.op, e.actor, e.version) for _id, e in entries] == [
         ("create", "ana", 1),

@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from prefstore.customers.apikeys import ALL_SCOPES, effective_scopes
 from prefstore.http.auth import PUBLIC_PATHS
-from tests.conftest import KeyMaker
+from tests.support.keys import KeyMaker
 
 # The scope each foundation route needs; a route missing here or guarded differently fails.
 EXPECTED = {

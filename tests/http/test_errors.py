@@ -8,7 +8,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
-from tests.conftest import Backend, KeyMaker
+from tests.support.backends import Backend
+from tests.support.keys import KeyMaker
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 HUGE = "x" * 100_000

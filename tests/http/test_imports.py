@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from prefstore.customers.store import CustomerStore
 from prefstore.http import imports
-from tests.conftest import KeyMaker
+from tests.support.keys import KeyMaker
 
 SAMPLE = (Path(__file__).resolve().parents[2] / "samples" / "customers.csv").read_bytes()
 CSV = {"content-type": "text/csv"}

@@ -10,7 +10,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import KeyMaker
+from tests.support.keys import KeyMaker
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 

@@ -13,12 +13,13 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from prefstore.config import Settings
+from prefstore.customers.access import KeyCheck
 from prefstore.customers.apikeys import KeyStore
 from prefstore.http.web import CSRF_COOKIE, CSRF_HEADER, session
 from prefstore.http.web.routes import STATIC_DIR
-from prefstore.http.web.session import SESSION_COOKIE, KeyCheck
+from prefstore.http.web.session import SESSION_COOKIE
 from prefstore.redis.keyspace import KeySpace
-from tests.conftest import Backend, app_for
+from tests.support.backends import Backend, app_for
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 ENTRY = "+popcorn -pretzels !peanuts #vip window seat please"

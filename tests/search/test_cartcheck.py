@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from prefstore.models import Allergy, CartCheck, CustomerRecord, Preference, Severity
-from prefstore.search.cartcheck import AllergenTable, check_cart, load_table
+from prefstore.models.fields import Severity
+from prefstore.models.records import Allergy, CustomerRecord, Preference
+from prefstore.models.results import CartCheck
+from prefstore.search.allergens import AllergenTable, load_table
+from prefstore.search.cartcheck import check_cart
 from prefstore.search.text import Phrase, Prepared, compact, find_phrase, fold, singular
 
 

@@ -20,12 +20,12 @@ from redis.asyncio import Redis
 from prefstore.config import Settings
 from prefstore.customers.store import CustomerStore
 from prefstore.http.app import create_app
-from prefstore.models import CustomerCreate
+from prefstore.models.inputs import CustomerCreate
 from prefstore.redis.connection import connect
 from prefstore.redis.keyspace import KeySpace
 from prefstore.search.follower import IndexFollower
 from prefstore.search.index import SearchIndex
-from tests.conftest import Backend, _delete_prefix
+from tests.support.backends import Backend, delete_prefix
 from tests.support.redis_server import RedisServer
 
 WITHIN_S = 5.0
@@ -93,7 +93,7 @@ async def test_flushed_redis_forgets_customers_after_rebuild(
         await _create(store, customer_id, name)
     await _steps_until(follower, lambda: "e1" in follower.index and "e2" in follower.index)
     # A flush of our keyspace (the shared test server's other keys are not ours to flush).
-    await _delete_prefix(redis_backend.client, redis_backend.prefix)
+    await delete_prefix(redis_backend.client, redis_backend.prefix)
     await _create(store, "e3", "Edsger Wybe")  # a new stream, starting after our position
 
     await _steps_until(follower, lambda: follower.rebuilds == 1)
@@ -111,7 +111,7 @@ async def test_idle_follower_notices_a_flush_on_its_periodic_check(
         await follower.step()
         await _create(store, "f1", "Frances Allen")
         await _steps_until(follower, lambda: "f1" in follower.index)
-        await _delete_prefix(redis_backend.client, redis_backend.prefix)  # and no writes after
+        await delete_prefix(redis_backend.client, redis_backend.prefix)  # and no writes after
         assert await follower.find_gap() == "the change feed is gone (Redis flushed?)"
         await _steps_until(follower, lambda: "f1" not in follower.index)
         assert follower.rebuilds == 1

@@ -17,7 +17,7 @@ from prefstore.customers.apikeys import KeyStore
 from prefstore.http.app import create_app
 from prefstore.redis.connection import connect
 from prefstore.redis.keyspace import KeySpace
-from tests.conftest import _delete_prefix
+from tests.support.backends import delete_prefix
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.real_redis
@@ -32,19 +32,17 @@ async def two_apps(
 ) -> AsyncIterator[tuple[Client, Client, dict[str, str]]]:
     prefix = f"x{uuid.uuid4().hex[:10]}:"
     settings = Settings(key_prefix=prefix, redis_url=redis_server.url, redis_timeout=2.0)
-    # Each app gets a client of its own, used only by that app (the test client serves it on
-    # a thread and event loop of its own); keys and clean-up go through a third.
+    # Each app opens a client of its own on the test client's event loop (a thread of its
+    # own) and closes it at shutdown; keys and clean-up go through a third.
     admin = connect(redis_server.url, 2.0)
-    first, second = connect(redis_server.url, 2.0), connect(redis_server.url, 2.0)
     made = await KeyStore(admin, KeySpace(prefix)).create("two-apps", ["admin"])
     headers = {"Authorization": f"Bearer {made.key}"}
     async with (
-        AsyncTestClient(create_app(settings, redis=first)) as a,
-        AsyncTestClient(create_app(settings, redis=second)) as b,
+        AsyncTestClient(create_app(settings)) as a,
+        AsyncTestClient(create_app(settings)) as b,
     ):
         yield a, b, headers
-    # The apps' clients belonged to the test client's loops, now closed: nothing to close.
-    await _delete_prefix(admin, prefix)
+    await delete_prefix(admin, prefix)
     await admin.aclose()
 
 
@@ -92,17 +90,15 @@ async def test_second_app_loads_existing_customers_at_start(redis_server: RedisS
     made = await KeyStore(client, KeySpace(prefix)).create("late", ["admin"])
     headers = {"Authorization": f"Bearer {made.key}"}
     try:
-        early_client = connect(redis_server.url, 2.0)
-        async with AsyncTestClient(create_app(settings, redis=early_client)) as early:
+        async with AsyncTestClient(create_app(settings)) as early:
             for i, name in enumerate(["Mary Jackson", "Dorothy Vaughan", "Christine Darden"]):
                 body = {"id": f"late{i}", "name": name}
                 assert (
                     await early.post("/v1/customers", json=body, headers=headers)
                 ).status_code == 201
-        late_client = connect(redis_server.url, 2.0)
-        async with AsyncTestClient(create_app(settings, redis=late_client)) as late:
+        async with AsyncTestClient(create_app(settings)) as late:
             assert await ids_for(late, headers, "dorothy vaugan") == ["late1"]
             assert "late2" in await ids_for(late, headers, "darden")
     finally:
-        await _delete_prefix(client, prefix)
+        await delete_prefix(client, prefix)
         await client.aclose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from prefstore.search.cartcheck import load_table
+from prefstore.search.allergens import load_table
 from scripts.eval_search import build_index, evaluate_carts, evaluate_search
 from scripts.gen_eval_set import QUERY_KINDS, EvalSet, make_eval_set
 

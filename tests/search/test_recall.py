@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prefstore.models import Allergy, CustomerRecord, History, Note, Preference
+from prefstore.models.records import Allergy, CustomerRecord, History, Note, Preference
 from prefstore.search.recall import recall
 
 RECORD = CustomerRecord(

@@ -57,13 +57,15 @@ class RedisServer:
         )
         deadline = time.monotonic() + 10
         client = redis.Redis(port=self.port, socket_timeout=0.2, socket_connect_timeout=0.2)
-        while time.monotonic() < deadline:
-            try:
-                if client.ping():
-                    client.close()
-                    return
-            except redis.exceptions.RedisError:
-                time.sleep(0.02)
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    if client.ping():
+                        return
+                except redis.exceptions.RedisError:
+                    time.sleep(0.02)
+        finally:
+            client.close()
         raise RuntimeError(f"redis-server did not start on {self.port}")
 
     def stop(self) -> None:

@@ -4,7 +4,6 @@ fast path gives exactly what phonenumbers gives."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -12,14 +11,15 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from prefstore.customers.identifiers import normalise_phone
 from prefstore.customers.store import CustomerStore
 from prefstore.errors import InvalidInput
-from prefstore.models import ImportSummary, RowRejection
+from prefstore.models.results import ImportSummary, RowRejection
 from prefstore.redis.keyspace import KeySpace
-from prefstore.transfer import cells, convert
+from prefstore.transfer import rows
+from prefstore.transfer import workers as pool
 from prefstore.transfer.rows import Incoming
-from tests.import_support import Sink, run_import, snapshot
+from tests.support.imports import Sink, run_import
+from tests.support.keyspace import snapshot
 
 ROWS = [
     "Record ID,First Name,Last Name,Email,Phone Number,Allergies,Favourite drink,Notes,Region",
@@ -49,7 +49,7 @@ async def test_worker_conversion_writes_what_inline_conversion_writes(
     redis_client: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Small chunks and batches: results cross chunk and batch boundaries in both orders.
-    monkeypatch.setattr(convert, "CHUNK", 3)
+    monkeypatch.setattr(pool, "CHUNK", 3)
     runs: list[tuple[ImportSummary, list[tuple[int, Any, RowRejection]], dict[bytes, Any]]] = []
     for workers in (0, 1):
         prefix = f"w{workers}-{id(runs)}:"
@@ -70,45 +70,26 @@ async def test_worker_conversion_writes_what_inline_conversion_writes(
 async def test_worker_results_come_back_in_input_order(monkeypatch: pytest.MonkeyPatch) -> None:
     from prefstore.transfer.mapping import Mapping
 
-    monkeypatch.setattr(convert, "CHUNK", 4)
+    monkeypatch.setattr(pool, "CHUNK", 4)
     header = ROWS[0].split(",")
     mapping = Mapping.build("auto", None, ()).resolve(header)
     cells = [row.split(",") for row in ROWS[1:-1]] * 5
     parser_error = InvalidInput("row", "unterminated quoted field")
 
-    async def parsed() -> AsyncIterator[convert.Parsed]:
+    async def parsed() -> AsyncIterator[pool.Parsed]:
         for line, row in enumerate(cells, start=2):
             yield line, (parser_error if line == 9 else row), mapping
 
-    got = [item async for item in convert.Converter("US", 1).results(parsed())]
+    got = [item async for item in pool.converted_in_workers(parsed(), "US", 1)]
     assert [line for line, _raw, _result in got] == list(range(2, len(cells) + 2))
     for line, raw, result in got:
         if line == 9:
             assert result is parser_error
             continue
-        expected = convert.convert_one(line, raw, mapping, "US")
+        expected = rows.convert(line, raw, mapping, "US")
         assert type(result) is type(expected)
         if isinstance(result, InvalidInput) and isinstance(expected, InvalidInput):
             assert (result.field, result.reason) == (expected.field, expected.reason)
         else:
             assert isinstance(result, Incoming)
             assert result == expected and result.raw is raw
-
-
-def test_phone_miss_path_agrees_with_phonenumbers() -> None:
-    """Every sample goes through the path for a prefix not seen yet (the cache is emptied)."""
-    rng = random.Random(11)
-    shapes = ["({a}) {b}-{c}", "+1 {a} {b} {c}", "{a}-{b}-{c}", "+1{a}{b}{c}"]
-    for _ in range(1500):
-        raw = rng.choice(shapes).format(
-            a=rng.randint(200, 999), b=f"{rng.randint(0, 999):03d}", c=f"{rng.randint(0, 9999):04d}"
-        )
-        region = rng.choice(["US", "CA", "GB"])
-        outcomes = []
-        for phone in (cells.phone, normalise_phone):
-            cells._nanp_valid.clear()
-            try:
-                outcomes.append(phone(raw, region, "p"))
-            except InvalidInput as exc:
-                outcomes.append(f"error {exc.field}: {exc.reason}")
-        assert outcomes[0] == outcomes[1], (raw, region)

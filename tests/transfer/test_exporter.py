@@ -14,10 +14,11 @@ import pytest
 from redis.asyncio import Redis
 
 from prefstore.customers.store import CustomerStore
-from prefstore.models import EventInput, NoteInput
+from prefstore.models.inputs import EventInput, NoteInput
 from prefstore.redis.keyspace import KeySpace
 from prefstore.transfer import exporter
-from tests.import_support import export_bytes, run_import, snapshot
+from tests.support.imports import export_bytes, run_import
+from tests.support.keyspace import snapshot
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "customers.csv"
 

@@ -11,16 +11,17 @@ from redis.asyncio import Redis
 
 from prefstore.customers.cards import render
 from prefstore.customers.changes import ChangeFeed
-from prefstore.customers.identifiers import identifier_keys, normalise_email
+from prefstore.customers.identifiers import fast_email, normalise_email
 from prefstore.customers.reader import CardReader
 from prefstore.customers.store import CustomerStore
 from prefstore.errors import InvalidInput
-from prefstore.models import CustomerCreate, CustomerPatch
-from prefstore.redis.codec import decode_record
-from prefstore.redis.keyspace import KeySpace
+from prefstore.models.inputs import CustomerCreate, CustomerPatch
+from prefstore.models.results import DuplicateCandidate
+from prefstore.redis.keyspace import KeySpace, decode_record, identifier_keys
 from prefstore.transfer import Mapping
-from prefstore.transfer.cells import email as fast_email
-from tests.import_support import Sink, run_import, snapshot
+from tests.support.backends import delete_prefix
+from tests.support.imports import Sink, run_import
+from tests.support.keyspace import snapshot
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "customers.csv"
 
@@ -299,12 +300,24 @@ async def test_dry_run_writes_nothing_and_lists_duplicates(
     assert summary.updated == 1
     doubles = await run_import(
         store,
-        "Record ID,Name,Phone\n88,Katherine Jonson,+1 212 555 0142\n",
+        "Record ID,Name,Phone\n"
+        "88,Katherine Jonson,+1 212 555 0142\n"  # same last four digits, name one letter off
+        "89,Dorothy Vaughan,+1 646 555 0142\n"  # same last four digits, another name
+        "90,Katherine Johnson,+1 646 555 0100\n",  # same name, nothing else in common
         dry_run=True,
         columns=("Name=name", "Phone=phone"),
     )
-    assert [(d.line, d.customer_id, d.matched_on) for d in doubles.duplicates] == [
-        (2, "old-1", "phone …0142")
+    assert doubles.dry_run and (doubles.created, doubles.rejected) == (3, 0)
+    # One hint: the row, the existing customer it resembles, and what it matched on.
+    assert doubles.duplicates == [
+        DuplicateCandidate(
+            line=2,
+            name="Katherine Jonson",
+            customer_id="old-1",
+            existing_name="Katherine Johnson",
+            score=97.0,  # token-sort ratio of the two names, one decimal
+            matched_on="phone …0142",
+        )
     ]
     assert await snapshot(redis_client, store.keys.prefix) == before
 
@@ -342,29 +355,20 @@ async def test_gzip_input(store: CustomerStore) -> None:
     assert summary.created == 2
 
 
-async def test_store_keyspace_unaffected_by_other_prefix(redis_client: Redis) -> None:
-    other = CustomerStore(redis_client, KeySpace("other-prefix-x:"))
-    summary = await run_import(other, HUBSPOT, dry_run=True)
-    assert summary.created == 2
-
-
-def test_fast_phone_path_agrees_with_phonenumbers() -> None:
-    import random
-
-    from prefstore.customers.identifiers import normalise_phone
-    from prefstore.transfer.cells import phone as fast_phone
-
-    rng = random.Random(4)
-    shapes = ["({a}) {b}-{c}", "+1 {a} {b} {c}", "{a}-{b}-{c}", "{a}.{b}.{c}", "{a}{b}{c}"]
-    for _ in range(3000):
-        raw = rng.choice(shapes).format(
-            a=rng.randint(200, 999), b=f"{rng.randint(0, 999):03d}", c=f"{rng.randint(0, 9999):04d}"
-        )
-        region = rng.choice(["US", "CA", "GB"])
-        outcomes = []
-        for normalise in (fast_phone, normalise_phone):
-            try:
-                outcomes.append(normalise(raw, region, "p"))
-            except InvalidInput as exc:
-                outcomes.append(f"error: {exc.reason}")
-        assert outcomes[0] == outcomes[1], (raw, region)
+async def test_store_keyspace_unaffected_by_other_prefix(
+    redis_client: Redis, store: CustomerStore
+) -> None:
+    """Two deployments on one Redis: an import under one prefix leaves the other's keys as
+    they were, and lands wholly under its own."""
+    await run_import(store, HUBSPOT)
+    before = await snapshot(redis_client, store.keys.prefix)
+    other = CustomerStore(redis_client, KeySpace(f"{store.keys.prefix}other:"))
+    try:
+        summary = await run_import(other, HUBSPOT)
+        assert summary.created == 2
+        mine = {k for k in await snapshot(redis_client, store.keys.prefix) if b"other:" not in k}
+        assert mine == set(before), "the first deployment's keys are untouched"
+        theirs = await snapshot(redis_client, other.keys.prefix)
+        assert sum(k.endswith(b":rec") for k in theirs) == 2
+    finally:
+        await delete_prefix(redis_client, other.keys.prefix)

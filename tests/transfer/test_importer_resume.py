@@ -22,7 +22,7 @@ from prefstore.customers.changes import ChangeFeed
 from prefstore.customers.store import CustomerStore
 from prefstore.redis.connection import connect
 from prefstore.redis.keyspace import KeySpace
-from tests.import_support import export_bytes, run_import
+from tests.support.imports import export_bytes, importer_for, run_import
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.real_redis
@@ -92,6 +92,8 @@ async def _cleanup(redis: Redis, *prefixes: str) -> None:
             await redis.delete(key)
 
 
+# Its own bounds: up to 60 s for the first run to get a third in, 120 s for the re-run.
+@pytest.mark.timeout(240)
 async def test_killed_import_resumes_to_the_same_state(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
@@ -114,7 +116,7 @@ async def test_killed_import_resumes_to_the_same_state(
                 break
             await asyncio.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        proc.communicate(timeout=10)  # also closes its stderr pipe
         assert proc.returncode == -signal.SIGKILL
         partial = await redis.xlen(f"{killed}changes")
         assert ROWS // 3 <= partial < ROWS - ROWS // 97 - 1, "killed mid-file"
@@ -152,11 +154,11 @@ async def test_redis_restart_mid_file(tmp_path: Path) -> None:
             yield data[start : start + step]
 
     try:
-        from prefstore.transfer import Importer, ImportOptions
+        from prefstore.transfer import ImportOptions
 
         store = CustomerStore(redis, KeySpace("a:"))
-        summary = await Importer(store, ImportOptions(batch_size=25, retry_seconds=30)).run(
-            source()
+        summary = await importer_for(store).run(
+            source(), ImportOptions(batch_size=25, retry_seconds=30)
         )
         assert restarted.is_set()
         assert summary.rows == ROWS and summary.rejected == ROWS // 97 + 1

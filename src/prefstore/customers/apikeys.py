@@ -17,7 +17,8 @@ from typing import get_args
 from redis.asyncio import Redis
 
 from prefstore.errors import InvalidInput, NotFound, Unauthenticated
-from prefstore.models import ApiKeyCreated, ApiKeyInfo, Scope
+from prefstore.models.fields import Scope
+from prefstore.models.views import ApiKeyCreated, ApiKeyInfo
 from prefstore.redis.connection import as_text, bytes_dict, translated_errors
 from prefstore.redis.keyspace import KeySpace
 

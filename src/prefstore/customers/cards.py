@@ -9,14 +9,9 @@ from typing import NamedTuple
 
 import msgspec
 
-from prefstore.models import (
-    SEVERITY_RANK,
-    Card,
-    CardHistory,
-    CustomerRecord,
-    Note,
-    TopItem,
-)
+from prefstore.models.fields import SEVERITY_RANK
+from prefstore.models.records import CustomerRecord, Note
+from prefstore.models.views import Card, CardHistory, TopItem
 from prefstore.redis.keyspace import CARD_FIELD_STAFF, CARD_FIELD_TOUCHPOINT, CARD_FIELD_VERSION
 
 TOP_ITEMS_ON_CARD = 5

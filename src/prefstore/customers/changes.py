@@ -10,10 +10,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from prefstore.models import AuditTrail, ChangeEntry
-from prefstore.redis.codec import decode_entries
+from prefstore.models.records import ChangeEntry
+from prefstore.models.views import AuditTrail
 from prefstore.redis.connection import translated_errors
-from prefstore.redis.keyspace import KeySpace
+from prefstore.redis.keyspace import KeySpace, decode_entries
 
 FEED_MAXLEN = 5_000_000
 """Approximate cap on the stream; older audit entries are trimmed past it."""

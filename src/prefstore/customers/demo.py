@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefstore.customers.store import CustomerStore
 from prefstore.errors import Conflict
-from prefstore.models import AllergyInput, CustomerCreate, NoteInput, PreferenceInput
+from prefstore.models.inputs import AllergyInput, CustomerCreate, NoteInput, PreferenceInput
 
 DEMO_CUSTOMERS = [
     CustomerCreate(

@@ -4,33 +4,35 @@ An entry lands in one store transaction (`CustomerStore.update`), so its items a
 together or not at all. What it changed is kept as an `Undo`: the ids it added and the
 exact items it replaced, so undo restores the record as it was, authors and times included.
 
-Safety rule: an entry never weakens what is known. `!peanuts` on a customer with a severe
-peanut allergy changes nothing; `!!peanuts` on a plain peanut allergy upgrades it.
+What an item does is decided by the record rules (`customers/rules.py`), as for every
+other write: `!peanuts` on a customer with a severe peanut allergy changes nothing;
+`!!peanuts` on a plain peanut allergy upgrades it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 import msgspec
 
-from prefstore.customers import records
+from prefstore.customers import rules
+from prefstore.customers.rules import ItemT
 from prefstore.customers.shorthand import Entry, Item
-from prefstore.models import (
-    SEVERITY_RANK,
-    Allergy,
-    AllergyInput,
-    CustomerRecord,
-    NoteInput,
-    Preference,
-    PreferenceInput,
-    Sentiment,
-    Severity,
-)
+from prefstore.models.fields import Sentiment, Severity
+from prefstore.models.inputs import AllergyInput, NoteInput, PreferenceInput
+from prefstore.models.records import Allergy, CustomerRecord, Preference
 
 Outcome = Literal["add", "replace", "known"]
 _SEVERITY: dict[str, Severity] = {"severe": "severe", "allergy": "allergy", "dietary": "dietary"}
+_OUTCOME: dict[rules.Outcome, Outcome] = {
+    "added": "add",
+    "updated": "replace",
+    "unchanged": "known",
+}
+_PREVIEW_TIME = datetime.fromtimestamp(0, UTC)
+"""The preview builds items only to ask the rules what they would do; their stamps are
+thrown away."""
 
 
 class Effect(msgspec.Struct, kw_only=True):
@@ -40,7 +42,8 @@ class Effect(msgspec.Struct, kw_only=True):
     label: str
     outcome: Outcome
     was: str | None = None
-    """For `replace`: what it replaces, e.g. 'likes pretzels' or 'allergy'."""
+    """For `replace`: what it replaces, e.g. 'likes pretzels' or 'allergy'; for a known
+    allergy, its severity."""
 
 
 class Undo(msgspec.Struct, kw_only=True):
@@ -57,35 +60,12 @@ class Undo(msgspec.Struct, kw_only=True):
         return not (self.allergy_ids or self.preference_ids or self.note_ids or self.tags)
 
 
-def _same(a: str, b: str) -> bool:
-    return a.casefold() == b.casefold()
-
-
 def effects(record: CustomerRecord, entry: Entry) -> list[Effect]:
     """What saving `entry` would do to `record` (the preview), item by item."""
-    return [_effect(record, item) for item in entry.items]
-
-
-def _effect(record: CustomerRecord, item: Item) -> Effect:
-    if item.kind in _SEVERITY:
-        old = next((a for a in record.allergies if _same(a.label, item.label)), None)
-        if old is None:
-            return Effect(kind=item.kind, label=item.label, outcome="add")
-        if SEVERITY_RANK[old.severity] <= SEVERITY_RANK[_SEVERITY[item.kind]]:
-            return Effect(kind=item.kind, label=item.label, outcome="known", was=old.severity)
-        return Effect(kind=item.kind, label=item.label, outcome="replace", was=old.severity)
-    if item.kind == "tag":
-        outcome: Outcome = "known" if item.label in record.tags else "add"
-        return Effect(kind=item.kind, label=item.label, outcome=outcome)
-    sentiment = "likes" if item.kind == "like" else "dislikes"
-    pref = next((p for p in record.preferences if _same(p.label, item.label)), None)
-    if pref is None:
-        return Effect(kind=item.kind, label=item.label, outcome="add")
-    if pref.sentiment == sentiment:
-        return Effect(kind=item.kind, label=item.label, outcome="known")
-    return Effect(
-        kind=item.kind, label=item.label, outcome="replace", was=f"{pref.sentiment} {pref.label}"
-    )
+    # The rules return new lists, so a shallow copy keeps `record` as it is.
+    trial = msgspec.structs.replace(record)
+    scratch = Undo(customer_id=record.id)
+    return [_place(trial, item, "", _PREVIEW_TIME, scratch) for item in entry.items]
 
 
 def apply(
@@ -94,46 +74,79 @@ def apply(
     """Apply `entry` to `record` in place; return the changed field names and the undo."""
     undo = Undo(customer_id=record.id)
     changed: set[str] = set()
-    for item, effect in zip(entry.items, effects(record, entry), strict=True):
-        if effect.outcome == "known":
-            continue
-        if item.kind in _SEVERITY:
-            _put_allergy(record, item, actor, now, undo)
-            changed.add("allergies")
-        elif item.kind == "tag":
-            record.tags = [*record.tags, item.label]
-            undo.tags.append(item.label)
-            changed.add("tags")
-        else:
-            _put_preference(record, item, actor, now, undo)
-            changed.add("preferences")
+    for item in entry.items:
+        if _place(record, item, actor, now, undo).outcome != "known":
+            changed.add(_FIELD[item.kind])
     if entry.note is not None:
-        note = records.note_from(NoteInput(text=entry.note), actor, now)
-        record.notes = [*record.notes, note]
-        undo.note_ids.append(note.id)
+        placed = rules.append_note(
+            record.notes, rules.note_from(NoteInput(text=entry.note), actor, now)
+        )
+        record.notes = placed.items
+        undo.note_ids.append(placed.item.id)
         changed.add("notes")
     return sorted(changed), undo
 
 
-def _put_allergy(record: CustomerRecord, item: Item, actor: str, now: datetime, undo: Undo) -> None:
-    new = records.allergy_from(
+_FIELD = {
+    "allergy": "allergies",
+    "severe": "allergies",
+    "dietary": "allergies",
+    "like": "preferences",
+    "dislike": "preferences",
+    "tag": "tags",
+}
+
+
+def _place(record: CustomerRecord, item: Item, actor: str, now: datetime, undo: Undo) -> Effect:
+    """Put one item on `record` by the rules, note in `undo` how to take it back, and say
+    what it did."""
+    if item.kind in _SEVERITY:
+        return _place_allergy(record, item, actor, now, undo)
+    if item.kind == "tag":
+        if item.label in record.tags:
+            return Effect(kind=item.kind, label=item.label, outcome="known")
+        record.tags = rules.add_tags(record.tags, [item.label])
+        undo.tags.append(item.label)
+        return Effect(kind=item.kind, label=item.label, outcome="add")
+    return _place_preference(record, item, actor, now, undo)
+
+
+def _place_allergy(
+    record: CustomerRecord, item: Item, actor: str, now: datetime, undo: Undo
+) -> Effect:
+    given = rules.allergy_from(
         AllergyInput(label=item.label, severity=_SEVERITY[item.kind]), actor, now
     )
-    undo.replaced_allergies += [a for a in record.allergies if _same(a.label, item.label)]
-    record.allergies = [a for a in record.allergies if not _same(a.label, item.label)] + [new]
-    undo.allergy_ids.append(new.id)
+    placed = rules.put_allergy(record.allergies, given)
+    if placed.outcome != "unchanged":
+        record.allergies = placed.items
+        _remember(placed, undo.allergy_ids, undo.replaced_allergies)
+    was = placed.before.severity if placed.before is not None else None
+    return Effect(kind=item.kind, label=item.label, outcome=_OUTCOME[placed.outcome], was=was)
 
 
-def _put_preference(
+def _place_preference(
     record: CustomerRecord, item: Item, actor: str, now: datetime, undo: Undo
-) -> None:
+) -> Effect:
     sentiment: Sentiment = "likes" if item.kind == "like" else "dislikes"
-    new = records.preference_from(
+    given = rules.preference_from(
         PreferenceInput(label=item.label, sentiment=sentiment), actor, now
     )
-    undo.replaced_preferences += [p for p in record.preferences if _same(p.label, item.label)]
-    record.preferences = [p for p in record.preferences if not _same(p.label, item.label)] + [new]
-    undo.preference_ids.append(new.id)
+    placed = rules.put_preference(record.preferences, given)
+    was = None
+    if placed.outcome != "unchanged":
+        record.preferences = placed.items
+        _remember(placed, undo.preference_ids, undo.replaced_preferences)
+        if placed.before is not None:
+            was = f"{placed.before.sentiment} {placed.before.label}"
+    return Effect(kind=item.kind, label=item.label, outcome=_OUTCOME[placed.outcome], was=was)
+
+
+def _remember(placed: rules.Placed[ItemT], ids: list[str], replaced: list[ItemT]) -> None:
+    """What undo needs: the id of the item now there, and the one it replaced."""
+    ids.append(placed.item.id)
+    if placed.before is not None:
+        replaced.append(placed.before)
 
 
 def revert(record: CustomerRecord, undo: Undo) -> list[str]:
@@ -143,13 +156,13 @@ def revert(record: CustomerRecord, undo: Undo) -> list[str]:
     allergies += [
         old
         for old in undo.replaced_allergies
-        if not any(_same(a.label, old.label) for a in allergies)
+        if not any(rules.same_label(a.label, old.label) for a in allergies)
     ]
     prefs = [p for p in record.preferences if p.id not in undo.preference_ids]
     prefs += [
         old
         for old in undo.replaced_preferences
-        if not any(_same(p.label, old.label) for p in prefs)
+        if not any(rules.same_label(p.label, old.label) for p in prefs)
     ]
     after = {
         "allergies": allergies,

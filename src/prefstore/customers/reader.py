@@ -16,8 +16,8 @@ from redis.asyncio import Redis
 from prefstore.customers.identifiers import normalise_email, normalise_other, normalise_phone
 from prefstore.errors import Unavailable
 from prefstore.redis.connection import (
-    LOOKUP_BY_IDENTIFIER,
     OUTAGE_ERRORS,
+    Script,
     as_bytes,
     as_text,
     pipelined_reads,
@@ -34,6 +34,26 @@ View = Literal["touchpoint", "staff"]
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _FIELDS: dict[str, bytes] = {"touchpoint": CARD_FIELD_TOUCHPOINT, "staff": CARD_FIELD_STAFF}
 
+# KEYS[1] = identifier index key.
+# ARGV: card key head, card key tail (card key = head .. id .. tail), version field, view
+#       field.
+# One round trip: resolve the identifier and fetch the pre-rendered card view. The card key
+# is computed inside the script, which a single Redis allows; on Redis Cluster the lookup
+# falls back to two round trips (`CardReader.by_identifier_two_trips`). The script spells no
+# key and no field: the key space gives them all (`lookup_arguments`).
+LOOKUP_BY_IDENTIFIER = Script.of("""
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+return redis.call('HMGET', ARGV[1] .. id .. ARGV[2], ARGV[3], ARGV[4])
+""")
+
+
+def lookup_arguments(keys: KeySpace, view_field: bytes) -> tuple[bytes, ...]:
+    """ARGV of LOOKUP_BY_IDENTIFIER for one card view; constant, so a reader computes it once
+    per view rather than per call."""
+    head, tail = keys.card_key_around_id()
+    return head.encode(), tail.encode(), CARD_FIELD_VERSION, view_field
+
 
 class CardBytes(NamedTuple):
     version: bytes
@@ -46,8 +66,8 @@ class CardReader:
         self._reads = pipelined_reads(redis)
         self._keys = keys
         self._region = region
-        self._lookup_script = redis.register_script(LOOKUP_BY_IDENTIFIER)
-        self._prefix = keys.prefix.encode()
+        # The script's ARGV per view, built once: the lookup is the hot path.
+        self._lookup_argv = {view: lookup_arguments(keys, field) for view, field in _FIELDS.items()}
 
     async def _call(self, *args: object) -> Any:
         """One read command. Errors are translated here rather than with the
@@ -91,11 +111,12 @@ class CardReader:
         return None if key == fast else await self._resolve(key, view)
 
     async def _resolve(self, identifier_key: str, view: View) -> CardBytes | None:
-        args = (1, identifier_key, self._prefix, _FIELDS[view])
+        argv = self._lookup_argv[view]
         try:
-            found = await self._call("EVALSHA", self._lookup_script.sha, *args)
+            found = await self._call("EVALSHA", LOOKUP_BY_IDENTIFIER.sha, 1, identifier_key, *argv)
         except redis_errors.NoScriptError:  # a restarted or flushed Redis: send the source
-            found = await self._call("EVAL", LOOKUP_BY_IDENTIFIER, *args)
+            source = LOOKUP_BY_IDENTIFIER.source
+            found = await self._call("EVAL", source, 1, identifier_key, *argv)
         if not found or found[1] is None:
             return None
         return CardBytes(as_bytes(found[0]), as_bytes(found[1]))

@@ -15,18 +15,19 @@ from redis.asyncio import Redis
 
 from prefstore import __version__
 from prefstore.config import Settings
-from prefstore.http.auth import ApiKeyMiddleware, KeyCache
+from prefstore.http.auth import ApiKeyMiddleware
 from prefstore.http.customers import CustomerController
+from prefstore.http.deps import DEPENDENCIES, STATE_KEY
 from prefstore.http.errors import exception_handlers
 from prefstore.http.health import healthz, metrics, readyz
 from prefstore.http.imports import create_import
-from prefstore.http.lookup import lookup
+from prefstore.http.lookup import LOOKUP_ROUTES
 from prefstore.http.runtime import install_runtime_tuning
-from prefstore.http.search import SEARCH_ROUTES, search_lifespan
+from prefstore.http.search import SEARCH_ROUTES
 from prefstore.http.web import web_setup
+from prefstore.http.web.session import SESSION_STORE
 from prefstore.redis.connection import connect
 from prefstore.redis.embedded import EmbeddedRedis
-from prefstore.search.cartcheck import load_table
 from prefstore.services import Services
 
 
@@ -62,8 +63,9 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
                 client = connect(url, settings.redis_timeout)
                 stack.push_async_callback(client.aclose)
             services = Services.build(settings, client)
-            app.state.services = services
-            app.state.key_cache = KeyCache(services.keystore, settings.key_cache_seconds)
+            app.state[STATE_KEY] = services
+            app.stores.register(SESSION_STORE, services.sessions, allow_override=True)
+            await stack.enter_async_context(services.running())
             yield
 
     web = web_setup(settings)
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
     return Litestar(
         route_handlers=[
             CustomerController,
-            lookup,
+            *LOOKUP_ROUTES,
             healthz,
             readyz,
             metrics,
@@ -81,11 +83,8 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
             create_import,
             *SEARCH_ROUTES,
         ],
-        lifespan=[
-            lifespan,
-            web.lifespan,
-            search_lifespan(load_table(settings.allergens_file), settings.redis_timeout),
-        ],
+        dependencies=DEPENDENCIES,
+        lifespan=[lifespan],
         csrf_config=web.csrf,
         middleware=[prometheus.middleware, ApiKeyMiddleware],
         exception_handlers=exception_handlers(),

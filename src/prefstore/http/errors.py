@@ -27,7 +27,7 @@ from prefstore.errors import (
     Unauthenticated,
     Unavailable,
 )
-from prefstore.models import ErrorBody
+from prefstore.models.views import ErrorBody
 from prefstore.redis.connection import OUTAGE_ERRORS
 
 log = logging.getLogger(__name__)

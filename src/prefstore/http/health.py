@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
-from litestar import MediaType, Request, Response, get
-from litestar.datastructures import State
+from litestar import MediaType, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from prefstore.errors import Unavailable
 from prefstore.http.auth import require_scope
+from prefstore.http.deps import AllServices
 from prefstore.redis.connection import server_info
-from prefstore.services import services
 
 
 class Health(msgspec.Struct):
@@ -34,15 +33,14 @@ async def healthz() -> Health:
 
 
 @get("/readyz", tags=["health"], summary="Redis answers")
-async def readyz(request: Request[Any, Any, State]) -> Readiness:
-    redis = services(request).redis
+async def readyz(services: AllServices) -> Readiness:
+    redis = services.redis
     try:
         await redis.ping()
     except Exception as exc:
         raise Unavailable("redis does not answer") from exc
     info = await server_info(redis)
-    follower = request.app.state.get("search_follower")
-    return Readiness(status="ok", **info, search_index=follower.state if follower else None)
+    return Readiness(status="ok", **info, search_index=services.search.state)
 
 
 @get(

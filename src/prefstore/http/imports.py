@@ -6,14 +6,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from litestar import Request, post
-from litestar.datastructures import State
 from litestar.params import FromQuery, Parameter
 
 from prefstore.errors import TooLarge
-from prefstore.http.auth import principal_of, require_scope
-from prefstore.models import ImportSummary
-from prefstore.services import services
-from prefstore.transfer import Importer, ImportOptions, Mapping
+from prefstore.http.auth import require_scope
+from prefstore.http.deps import AllServices, Caller
+from prefstore.models.results import ImportSummary
+from prefstore.transfer import ImportOptions, Mapping
 from prefstore.transfer.readers import Format
 
 MAX_IMPORT_BODY_BYTES = 256 * 1024 * 1024
@@ -50,7 +49,9 @@ def _format_of(content_type: str, explicit: str | None) -> Format | None:
     ),
 )
 async def create_import(
-    request: Request[Any, Any, State],
+    request: Request[Any, Any, Any],
+    services: AllServices,
+    who: Caller,
     preset: Annotated[str, Parameter(max_length=32)] = "auto",
     dry_run: FromQuery[bool] = False,
     format: Annotated[str | None, Parameter(pattern="^(csv|ndjson)$")] = None,
@@ -64,7 +65,7 @@ async def create_import(
         mapping=mapping,
         format=_format_of(request.headers.get("content-type", ""), format),
         dry_run=dry_run,
-        actor=principal_of(request).name,
+        actor=who.name,
         keep_rejections=True,
         retry_seconds=5.0,
     )
@@ -80,4 +81,4 @@ async def create_import(
             yield chunk
 
     # Every rejection is listed in the response: the body size limit bounds how many.
-    return await Importer(services(request).store, options).run(body())
+    return await services.importer.run(body(), options)

@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Litestar, Request, get, post
-from litestar.datastructures import State
+from litestar import get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from prefstore.errors import InvalidInput, Unavailable
-from prefstore.http.auth import principal_of, require_scope
-from prefstore.models import CartCheck, CartCheckInput, RecallResult, SearchResult
-from prefstore.search.cartcheck import AllergenTable, check_cart
-from prefstore.search.follower import IndexFollower
-from prefstore.search.index import SearchIndex
+from prefstore.errors import InvalidInput
+from prefstore.http.auth import require_scope
+from prefstore.http.deps import Allergens, Caller, Index, Store
+from prefstore.models.inputs import CartCheckInput
+from prefstore.models.results import CartCheck, RecallResult, SearchResult
+from prefstore.search.cartcheck import check_cart
 from prefstore.search.recall import recall
 from prefstore.search.text import fold
-from prefstore.services import services, services_of
 
-AnyRequest = Request[Any, Any, State]
 READ = {"scope": "lookup"}
 QueryText = Annotated[
     str,
     QueryParameter(min_length=1, max_length=100, description="What was typed (1-100 characters)"),
 ]
-
-
-def search_index(request: AnyRequest) -> SearchIndex:
-    follower: IndexFollower = request.app.state.search_follower
-    if not follower.loaded.is_set():
-        raise Unavailable("the search index is still loading; try again shortly", retry_after=2)
-    return follower.index
 
 
 def _require_text(q: str) -> str:
@@ -56,12 +44,12 @@ def _require_text(q: str) -> str:
     ),
 )
 async def search(
-    request: AnyRequest,
+    search_index: Index,
+    who: Caller,
     q: QueryText,
     limit: Annotated[int, QueryParameter(ge=1, le=50, description="Hits to return (1-50)")] = 10,
 ) -> SearchResult:
-    index = search_index(request)
-    hits = index.search(_require_text(q), limit, principal_of(request).view)
+    hits = search_index.search(_require_text(q), limit, who.view)
     return SearchResult(query=q, hits=hits)
 
 
@@ -78,13 +66,14 @@ async def search(
     ),
 )
 async def recall_customer(
-    request: AnyRequest,
+    store: Store,
+    who: Caller,
     customer_id: Annotated[str, PathParameter(max_length=64)],
     q: QueryText,
     limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
 ) -> RecallResult:
-    record = await services(request).store.get_record(customer_id)
-    hits = recall(record, _require_text(q), principal_of(request).view, limit)
+    record = await store.get_record(customer_id)
+    hits = recall(record, _require_text(q), who.view, limit)
     return RecallResult(customer_id=customer_id, query=q, hits=hits)
 
 
@@ -103,45 +92,16 @@ async def recall_customer(
     ),
 )
 async def check(
-    request: AnyRequest,
+    store: Store,
+    allergens: Allergens,
     customer_id: Annotated[str, PathParameter(max_length=64)],
     data: JSONBody[CartCheckInput],
 ) -> CartCheck:
-    record = await services(request).store.get_record(customer_id)
+    record = await store.get_record(customer_id)
     for i, item in enumerate(data.items):
         if not fold(item):
             raise InvalidInput(f"items[{i}]", "must contain letters or digits")
-    table: AllergenTable = request.app.state.allergen_table
-    return check_cart(table, record, data.items)
+    return check_cart(allergens, record, data.items)
 
 
 SEARCH_ROUTES = [search, recall_customer, check]
-FEED_BLOCK_MS = 200
-STARTUP_WAIT_S = 10.0
-"""How long start-up waits for the index to load before serving anyway (searches answer 503
-with Retry-After until it is loaded; lookups never wait for it)."""
-
-
-def search_lifespan(
-    table: AllergenTable, redis_timeout: float
-) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    """The index and its follower, for the app's lifespan (after the one that builds
-    `app.state.services`)."""
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        found = services_of(app.state)
-        # Blocking feed reads must return before the client's socket timeout fires, and
-        # soon enough that shutting down (which lets the current read finish) is quick.
-        block_ms = max(20, min(FEED_BLOCK_MS, int(redis_timeout * 1000 / 2)))
-        follower = IndexFollower(found.redis, found.store.keys, SearchIndex(), block_ms=block_ms)
-        app.state.allergen_table = table
-        app.state.search_follower = follower
-        follower.start()
-        try:
-            await follower.wait_loaded(STARTUP_WAIT_S)
-            yield
-        finally:
-            await follower.stop()
-
-    return lifespan

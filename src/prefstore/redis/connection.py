@@ -1,13 +1,16 @@
-"""Connection to Redis: timeouts, error translation, server-side scripts.
+"""Connection to Redis: timeouts, error translation, the server-side script helper.
 
 Everything that talks to Redis goes through a client made here, so every call has a short
-socket/connect timeout and a Redis failure surfaces as `Unavailable`, never as a hang.
+socket/connect timeout and a Redis failure surfaces as `Unavailable`, never as a hang. The
+two Lua scripts live with their only users (`customers/reader.py`, `transfer/writer.py`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from redis import exceptions as redis_errors
@@ -93,15 +96,21 @@ async def translated_errors() -> AsyncIterator[None]:
         raise Unavailable(f"store unavailable: {type(exc).__name__}") from exc
 
 
-# KEYS[1] = identifier index key; ARGV[1] = key prefix; ARGV[2] = card view field.
-# One round trip: resolve the identifier and fetch the pre-rendered card view. The card key
-# is computed inside the script, which a single Redis allows; on Redis Cluster the lookup
-# falls back to two round trips (`CardReader.by_identifier_two_trips`).
-LOOKUP_BY_IDENTIFIER = """
-local id = redis.call('GET', KEYS[1])
-if not id then return false end
-return redis.call('HMGET', ARGV[1] .. '{c:' .. id .. '}:card', 'v', ARGV[2])
-"""
+@dataclass(frozen=True)
+class Script:
+    """A server-side (Lua) script, run by its digest (EVALSHA)."""
+
+    source: str
+    sha: str
+    load_command: tuple[bytes, bytes, str]
+    """SCRIPT LOAD of the source: sent first on a connection that runs the script by
+    digest, since a Redis that restarted has no script cache. Built once, with the digest."""
+
+    @classmethod
+    def of(cls, source: str) -> Script:
+        # The digest Redis caches a script under (what redis-py's register_script computes).
+        sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+        return cls(source, sha, (b"SCRIPT", b"LOAD", source))
 
 
 async def server_info(client: Redis) -> dict[str, Any]:

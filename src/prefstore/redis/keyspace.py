@@ -1,19 +1,34 @@
-"""The Redis key layout, in one place.
+"""The storage layout, in one place: what is stored under which key, and how it is encoded.
 
 Every key of one customer carries the hash tag `{c:<id>}` so a customer's write touches one
 slot (one Redis or one Cluster shard). Identifier index keys map a digest of a normalised
-identifier to the customer id; they live in their own slots.
+identifier to the customer id; they live in their own slots. The suppression set holds keyed
+hashes of an erased person's identifiers, never the values.
+
+Records, events and change-feed entries are msgpack. Both write paths (the store's
+transactions and the importer's batches) and every reader (search follower, export,
+duplicate hints) use the encoders here, so the bytes are the same whoever wrote them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from prefstore.models.records import ChangeEntry, CustomerRecord, Event
+from prefstore.redis.connection import as_text, bytes_dict
 
 CARD_FIELD_VERSION = b"v"
 CARD_FIELD_TOUCHPOINT = b"all"
 """Card view without staff-only notes (lookup-scoped keys, e.g. a POS)."""
 CARD_FIELD_STAFF = b"staff"
 """Card view with every note (write/admin keys)."""
+ENTRY_FIELD = b"e"
+"""The one field of a change-feed stream entry: the msgpack `ChangeEntry`."""
 
 
 def identifier_digest(kind: str, value: str) -> str:
@@ -25,9 +40,10 @@ def identifier_digest(kind: str, value: str) -> str:
 class KeySpace:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
+        self._customer_head = f"{prefix}{{c:"
 
     def _customer(self, customer_id: str, part: str) -> str:
-        return f"{self.prefix}{{c:{customer_id}}}:{part}"
+        return f"{self._customer_head}{customer_id}}}:{part}"
 
     def record(self, customer_id: str) -> str:
         """msgpack of the CustomerRecord: the source of truth the cards are rendered from."""
@@ -36,6 +52,12 @@ class KeySpace:
     def card(self, customer_id: str) -> str:
         """Hash: version and the pre-rendered JSON card views."""
         return self._customer(customer_id, "card")
+
+    def card_key_around_id(self) -> tuple[str, str]:
+        """(head, tail) with `card(id) == head + id + tail`: for a server-side script that
+        finds the customer id itself and must build the card key from it."""
+        head, _, tail = self.card("\x00").partition("\x00")
+        return head, tail
 
     def events(self, customer_id: str) -> str:
         """Sorted set of msgpack events scored by time (ms)."""
@@ -83,3 +105,85 @@ class KeySpace:
     @property
     def api_key_index(self) -> str:
         return f"{self.prefix}apikeys"
+
+
+class MemoKeySpace(KeySpace):
+    """A KeySpace that remembers identifier keys: they are digests, and an import batch asks
+    for each one several times (the read, the resolution, the conflict check, the write)."""
+
+    MAX_REMEMBERED = 50_000
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__(prefix)
+        self._identifiers: dict[tuple[str, str], str] = {}
+
+    def identifier(self, kind: str, value: str) -> str:
+        found = self._identifiers.get((kind, value))
+        if found is None:
+            if len(self._identifiers) > self.MAX_REMEMBERED:
+                self._identifiers.clear()
+            found = self._identifiers[kind, value] = super().identifier(kind, value)
+        return found
+
+
+# ---------------------------------------------------------------- a record's identifiers
+def customer_identifiers(
+    emails: list[str], phones: list[str], others: dict[str, str]
+) -> list[tuple[str, str]]:
+    """All (kind, normalised value) pairs of an already-normalised customer."""
+    pairs = [("email", e) for e in emails] + [("phone", p) for p in phones]
+    pairs += sorted(others.items())
+    return pairs
+
+
+def identifier_keys(keys: KeySpace, record: CustomerRecord) -> dict[str, tuple[str, str]]:
+    """Index key -> (kind, normalised value) for every identifier the record claims."""
+    pairs = customer_identifiers(record.emails, record.phones, record.identifiers)
+    return {keys.identifier(kind, value): (kind, value) for kind, value in pairs}
+
+
+def suppression_hashes(record: CustomerRecord, salt: bytes) -> list[str]:
+    """Keyed hashes of the record's identifiers: what erasure remembers, never the values."""
+    pairs = customer_identifiers(record.emails, record.phones, record.identifiers)
+    return [
+        hmac.new(salt, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()
+        for kind, value in pairs
+    ]
+
+
+# ---------------------------------------------------------------- encodings (msgpack)
+_encoder = msgspec.msgpack.Encoder()
+_record_decoder = msgspec.msgpack.Decoder(CustomerRecord)
+_event_decoder = msgspec.msgpack.Decoder(Event)
+_entry_decoder = msgspec.msgpack.Decoder(ChangeEntry)
+
+
+def encode_record(record: CustomerRecord) -> bytes:
+    return _encoder.encode(record)
+
+
+def decode_record(raw: bytes) -> CustomerRecord:
+    return _record_decoder.decode(raw)
+
+
+def event_member(event: Event) -> tuple[bytes, int]:
+    """The events sorted-set member (msgpack) and its score."""
+    # Whole milliseconds: the paging cursor carries the score as an integer.
+    score = int(event.at.timestamp() * 1000) if event.at else 0
+    return _encoder.encode(event), score
+
+
+def decode_event(raw: bytes) -> Event:
+    return _event_decoder.decode(raw)
+
+
+def encode_entry(entry: ChangeEntry) -> dict[Any, Any]:
+    return {ENTRY_FIELD: _encoder.encode(entry)}
+
+
+def decode_entries(raw: Sequence[Any]) -> list[tuple[str, ChangeEntry]]:
+    """Stream entries as redis-py returns them: (id, {field: value})."""
+    return [
+        (as_text(entry_id), _entry_decoder.decode(bytes_dict(fields)[ENTRY_FIELD]))
+        for entry_id, fields in raw
+    ]

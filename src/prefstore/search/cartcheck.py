@@ -1,36 +1,27 @@
 """Cart check: which items of a cart touch a customer's allergies, diet or dislikes, and
 which ones they will like.
 
-An allergy label is read through the allergen table (`data/allergens.toml`, extendable with
-a business's own file): "nut allergy" means every tree-nut and peanut word, "almonds" means
-almonds and, to be safe, the rest of its group. Matching is normalised (`prefstore.search.text`):
-case, accents, punctuation, plurals and compound spacing do not hide an allergen, and a typo
-in an item name ("chedar") is caught by a similarity threshold. Where in doubt, it alerts:
-a missed allergy is worse than a question at the till.
+An allergy label is read through the allergen table (`prefstore.search.allergens`:
+`data/allergens.toml`, extendable with a business's own file): "nut allergy" means every
+tree-nut and peanut word, "almonds" means almonds and, to be safe, the rest of its group.
+Matching is normalised (`prefstore.search.text`): case, accents, punctuation, plurals and
+compound spacing do not hide an allergen, and a typo in an item name ("chedar") is caught by
+a similarity threshold. Where in doubt, it alerts: a missed allergy is worse than a question
+at the till.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 
-import msgspec
 from rapidfuzz import fuzz, process
 
-from prefstore.models import (
-    SEVERITY_RANK,
-    AlertKind,
-    CartAlert,
-    CartCheck,
-    CartDelight,
-    CustomerRecord,
-    Severity,
-)
+from prefstore.models.fields import SEVERITY_RANK, Severity
+from prefstore.models.records import CustomerRecord
+from prefstore.models.results import AlertKind, CartAlert, CartCheck, CartDelight
+from prefstore.search.allergens import FUZZY_MIN_LENGTH, AllergenTable, Diet, Group
 from prefstore.search.text import Found, Phrase, Prepared, compact, find_phrase, term_span, terms
 
-FUZZY_MIN_LENGTH = 5
-"""Words shorter than this only match exactly: "rye"/"rue" are too close to call typos."""
 ALERT_FUZZY_CUTOFF = 85.0
 """rapidfuzz ratio from which an item word is taken as a misspelt allergen word."""
 LIKE_FUZZY_CUTOFF = 90.0
@@ -60,132 +51,6 @@ LABEL_NOISE = frozenset(
         "disease",
     }
 )
-
-
-# ---------------------------------------------------------------- the allergen table
-class _GroupSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    name: str = ""
-    allergen: bool = True
-    aliases: list[str] = []
-    words: list[str] = []
-    implied: list[str] = []
-    unless: list[str] = []
-
-
-class _DietSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    aliases: list[str] = []
-    avoid: list[str] = []
-    words: list[str] = []
-
-
-class _TableSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    groups: dict[str, _GroupSpec] = {}
-    diets: dict[str, _DietSpec] = {}
-
-
-@dataclass(frozen=True)
-class Group:
-    key: str
-    name: str
-    allergen: bool
-    aliases: frozenset[str]
-    words: tuple[Phrase, ...]
-    implied: tuple[Phrase, ...]
-    unless: tuple[Phrase, ...]
-    fuzzy_words: tuple[str, ...]
-    """Single words long enough to be matched despite a typo."""
-
-    def member_of(self, label_compact: str) -> bool:
-        return any(word.compact == label_compact for word in (*self.words, *self.implied))
-
-
-@dataclass(frozen=True)
-class Diet:
-    key: str
-    aliases: frozenset[str]
-    avoid: tuple[Group, ...]
-    words: tuple[Phrase, ...]
-
-
-@dataclass(frozen=True)
-class AllergenTable:
-    groups: dict[str, Group]
-    diets: dict[str, Diet]
-
-
-def _merge(base: _TableSpec, extra: _TableSpec) -> _TableSpec:
-    """A business file adds groups and diets, and extends the lists of existing ones."""
-    groups = dict(base.groups)
-    for key, spec in extra.groups.items():
-        old = groups.get(key)
-        groups[key] = (
-            spec
-            if old is None
-            else _GroupSpec(
-                name=spec.name or old.name,
-                allergen=old.allergen and spec.allergen,
-                aliases=[*old.aliases, *spec.aliases],
-                words=[*old.words, *spec.words],
-                implied=[*old.implied, *spec.implied],
-                unless=[*old.unless, *spec.unless],
-            )
-        )
-    diets = dict(base.diets)
-    for key, diet in extra.diets.items():
-        old_diet = diets.get(key)
-        diets[key] = (
-            diet
-            if old_diet is None
-            else _DietSpec(
-                aliases=[*old_diet.aliases, *diet.aliases],
-                avoid=[*old_diet.avoid, *diet.avoid],
-                words=[*old_diet.words, *diet.words],
-            )
-        )
-    return _TableSpec(groups=groups, diets=diets)
-
-
-def _compile(spec: _TableSpec) -> AllergenTable:
-    groups: dict[str, Group] = {}
-    for key, g in spec.groups.items():
-        words = tuple(Phrase(w) for w in dict.fromkeys(g.words))
-        groups[key] = Group(
-            key=key,
-            name=g.name or key.replace("_", " "),
-            allergen=g.allergen,
-            aliases=frozenset(compact(a) for a in [*g.aliases, key.replace("_", " ")]),
-            words=words,
-            implied=tuple(Phrase(w) for w in g.implied),
-            unless=tuple(Phrase(w) for w in g.unless),
-            fuzzy_words=tuple(
-                w.compact for w in words if len(w.terms) == 1 and len(w.compact) >= FUZZY_MIN_LENGTH
-            ),
-        )
-    diets: dict[str, Diet] = {}
-    for key, d in spec.diets.items():
-        unknown = [g for g in d.avoid if g not in groups]
-        if unknown:
-            raise ValueError(f"diet {key!r} avoids unknown groups: {', '.join(unknown)}")
-        diets[key] = Diet(
-            key=key,
-            aliases=frozenset(compact(a) for a in [*d.aliases, key.replace("_", " ")]),
-            avoid=tuple(groups[g] for g in d.avoid),
-            words=tuple(Phrase(w) for w in d.words),
-        )
-    return AllergenTable(groups=groups, diets=diets)
-
-
-def load_table(extra: Path | None = None) -> AllergenTable:
-    """The packaged table, extended by `extra` (a TOML file of the same shape) if given."""
-    packaged = resources.files("prefstore").joinpath("data/allergens.toml").read_bytes()
-    spec = msgspec.toml.decode(packaged, type=_TableSpec)
-    if extra is not None:
-        try:
-            more = msgspec.toml.decode(extra.read_bytes(), type=_TableSpec)
-        except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise ValueError(f"allergen file {extra}: {exc}") from exc
-        spec = _merge(spec, more)
-    return _compile(spec)
 
 
 # ---------------------------------------------------------------- what a customer's label means

@@ -28,9 +28,8 @@ from redis.exceptions import ResponseError
 
 from prefstore.customers.changes import ChangeFeed
 from prefstore.errors import Unavailable
-from prefstore.redis.codec import decode_record
 from prefstore.redis.connection import as_bytes, as_text, translated_errors
-from prefstore.redis.keyspace import KeySpace
+from prefstore.redis.keyspace import KeySpace, decode_record
 from prefstore.search.index import SearchIndex
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from rapidfuzz import fuzz
 
 from prefstore.customers.reader import View
-from prefstore.models import CustomerRecord, RecallHit
+from prefstore.models.records import CustomerRecord
+from prefstore.models.results import RecallHit
 from prefstore.search.text import Phrase, Prepared, find_phrase, terms
 
 MIN_SCORE = 70.0

@@ -1,13 +1,10 @@
-"""The CLI side of import and export: files, progress bar, summary table."""
+"""The CLI side of import: files, progress bar, summary table."""
 
 from __future__ import annotations
 
 import asyncio
-import gzip
 from pathlib import Path
-from typing import IO
 
-from redis.asyncio import Redis
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -19,12 +16,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from prefstore.customers.store import CustomerStore
-from prefstore.models import ImportSummary
-from prefstore.redis.keyspace import KeySpace
-from prefstore.transfer.exporter import export_lines
+from prefstore.models.results import ImportSummary
 from prefstore.transfer.importer import Importer, ImportOptions
-from prefstore.transfer.readers import Format, file_chunks, sniff_format
+from prefstore.transfer.readers import Format, file_chunks, sniffed
 from prefstore.transfer.rejects import RejectsFile, rejects_path
 
 CLI_WORKERS = 0
@@ -34,6 +28,7 @@ it on."""
 
 
 def format_of(path: Path) -> Format | None:
+    """The format a file's name promises, if any; it overrides what the bytes suggest."""
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".ndjson", ".jsonl", ".json")):
         return "ndjson"
@@ -43,19 +38,21 @@ def format_of(path: Path) -> Format | None:
 
 
 async def import_file(
-    store: CustomerStore,
+    importer: Importer,
     path: Path,
     options: ImportOptions,
     rejects: Path | None,
     console: Console,
     show_progress: bool,
 ) -> tuple[ImportSummary, RejectsFile]:
-    found = options.format or format_of(path)
-    fmt: Format = found if found is not None else await asyncio.to_thread(_sniff, path)
+    read = [0]
+    chunks = file_chunks(path, read)
+    fmt = options.format or format_of(path)
+    if fmt is None:  # the rejects file needs the format before the import starts
+        fmt, chunks = await sniffed(chunks)
     options.format = fmt
     options.workers = options.workers or CLI_WORKERS
     sink = RejectsFile(rejects or rejects_path(path, fmt), fmt)
-    read = [0]
     size = (await asyncio.to_thread(path.stat)).st_size
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -79,20 +76,11 @@ async def import_file(
             progress.update(task, completed=read[0], rows=state["rows"], rate=rate)
 
         try:
-            summary = await Importer(store, options).run(
-                file_chunks(path, read), rejects=sink, on_rows=on_rows
-            )
+            summary = await importer.run(chunks, options, rejects=sink, on_rows=on_rows)
         finally:
             sink.close()
         progress.update(task, completed=size)
     return summary, sink
-
-
-def _sniff(path: Path) -> Format:
-    with path.open("rb") as raw:
-        gzipped = raw.read(2) == b"\x1f\x8b"
-    with gzip.open(path, "rb") if gzipped else path.open("rb") as handle:
-        return sniff_format(handle.read(4096))
 
 
 def summary_table(path: Path, summary: ImportSummary, sink: RejectsFile) -> Table:
@@ -113,11 +101,3 @@ def summary_table(path: Path, summary: ImportSummary, sink: RejectsFile) -> Tabl
             f"score {dup.score:.0f}, {dup.matched_on}",
         )
     return table
-
-
-async def export_to(redis: Redis, keys: KeySpace, out: IO[bytes]) -> int:
-    count = 0
-    async for line in export_lines(redis, keys):
-        out.write(line)
-        count += 1
-    return count

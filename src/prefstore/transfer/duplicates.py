@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from rapidfuzz import fuzz
 from redis.asyncio import Redis
 
-from prefstore.models import CustomerRecord, DuplicateCandidate
-from prefstore.redis.codec import decode_record
+from prefstore.models.records import CustomerRecord
+from prefstore.models.results import DuplicateCandidate
 from prefstore.redis.connection import as_bytes, translated_errors
-from prefstore.redis.keyspace import KeySpace
+from prefstore.redis.keyspace import KeySpace, decode_record
 from prefstore.transfer.rows import Incoming
 
 NAME_THRESHOLD = 85.0

@@ -18,9 +18,8 @@ from typing import IO, Any
 import msgspec
 from redis.asyncio import Redis
 
-from prefstore.redis.codec import decode_record
 from prefstore.redis.connection import as_bytes, as_text, translated_errors
-from prefstore.redis.keyspace import KeySpace
+from prefstore.redis.keyspace import KeySpace, decode_record
 
 SCAN_COUNT = 1000
 FETCH_BATCH = 500
@@ -84,3 +83,12 @@ async def export_lines(redis: Redis, keys: KeySpace) -> AsyncIterator[bytes]:
             for raw, events in zip(replies[0], replies[1:], strict=True):
                 if raw is not None:  # erased since the scan
                     yield export_line(as_bytes(raw), events)
+
+
+async def export_to(redis: Redis, keys: KeySpace, out: IO[bytes]) -> int:
+    """`prefstore export`: every line written to `out`; returns how many customers."""
+    count = 0
+    async for line in export_lines(redis, keys):
+        out.write(line)
+        count += 1
+    return count

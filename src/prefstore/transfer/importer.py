@@ -1,37 +1,37 @@
 """The importer: stream rows in, write them in batches, report. One engine for the CLI and
 the HTTP endpoint; neither holds the whole input.
+
+A row's way: `readers.read_rows` (bytes -> parsed rows), `rows.convert` (-> a validated
+change; in worker processes with `workers` > 0), `writer.BatchWriter` (-> Redis).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from prefstore.customers.store import CustomerStore
+from prefstore.customers.transaction import Storage
 from prefstore.errors import InvalidInput, Unavailable
-from prefstore.models import ImportSummary, RowRejection
+from prefstore.models.results import ImportSummary, RowRejection
 from prefstore.redis.connection import as_bytes, translated_errors
 from prefstore.transfer import rows as rowmod
-from prefstore.transfer.convert import Converter, Parsed, convert_one
 from prefstore.transfer.duplicates import DuplicateFinder
 from prefstore.transfer.mapping import Mapping, ResolvedMapping
-from prefstore.transfer.readers import (
-    CsvParser,
-    Format,
-    NdjsonParser,
-    decompressed,
-    lines,
-    sniff_format,
-)
-from prefstore.transfer.writer import BatchWriter, RowResult
+from prefstore.transfer.merge import RowResult
+from prefstore.transfer.readers import Format, read_rows
+from prefstore.transfer.workers import Converted, Parsed, converted_in_workers
+from prefstore.transfer.writer import BatchWriter
 
 DEFAULT_BATCH = 1000
 MAX_BATCH = 5000
 _MAPPING_CACHE = 256
+
+SaltSource = Callable[[], Awaitable[bytes]]
+"""The deployment's suppression salt, created when missing (`CustomerStore.suppression_salt`)."""
 
 
 class RejectSink(Protocol):
@@ -42,7 +42,7 @@ class RejectSink(Protocol):
 class ImportOptions:
     mapping: Mapping = field(default_factory=Mapping)
     format: Format | None = None
-    """None: recognised from the first bytes (`{` starts NDJSON)."""
+    """None: recognised from the first bytes (`readers.sniffed`)."""
     dry_run: bool = False
     batch_size: int = DEFAULT_BATCH
     actor: str = "import"
@@ -51,147 +51,173 @@ class ImportOptions:
     retry_seconds: float = 60.0
     """How long a batch is retried while Redis is unavailable before the import gives up."""
     workers: int = 0
-    """Processes turning rows into changes beside the event loop (0: in this process). The
-    CLI uses one; the HTTP endpoint converts in the server process."""
+    """Processes turning rows into changes beside the event loop (0: in this process)."""
 
 
 class Importer:
-    def __init__(self, store: CustomerStore, options: ImportOptions) -> None:
-        self.store = store
-        self.options = options
-        self.options.batch_size = max(1, min(options.batch_size, MAX_BATCH))
-        self._mappings: dict[tuple[str, ...], ResolvedMapping] = {}
-        self._unknown: dict[str, None] = {}
-        self._duplicates: DuplicateFinder | None = None
+    """Imports into the store's `storage` (the same client, keys, card rendering and clock),
+    phones read in `region`. Each `run` imports one stream."""
+
+    def __init__(self, storage: Storage, *, region: str, salt: SaltSource) -> None:
+        self.storage = storage
+        self.redis, self.keys = storage.redis, storage.keys
+        self.region = region
+        self.salt = salt
 
     async def run(
         self,
         chunks: AsyncIterator[bytes],
+        options: ImportOptions,
         rejects: RejectSink | None = None,
         on_rows: Callable[[int], None] | None = None,
     ) -> ImportSummary:
         started = time.perf_counter()
-        opts = self.options
-        summary = ImportSummary(dry_run=opts.dry_run, preset=opts.mapping.preset)
+        summary = ImportSummary(dry_run=options.dry_run, preset=options.mapping.preset)
         writer = BatchWriter(
-            self.store.redis,
-            self.store.keys,
-            actor=opts.actor,
-            notes_on_card=self.store.notes_on_card,
-            clock=self.store.clock,
-            salt=await self._salt(),
-            dry_run=opts.dry_run,
+            self.storage,
+            actor=options.actor,
+            salt=await self._salt(options.dry_run),
+            dry_run=options.dry_run,
         )
-        if opts.dry_run:
-            self._duplicates = await DuplicateFinder.load(self.store.redis, self.store.keys)
-        report = _Report(summary, rejects, opts.keep_rejections)
-        stream = _peeked(decompressed(chunks))
-        fmt = opts.format or await stream.sniff()
-        parser: CsvParser | NdjsonParser = CsvParser() if fmt == "csv" else NdjsonParser()
+        duplicates = None
+        if options.dry_run:
+            duplicates = await DuplicateFinder.load(self.redis, self.keys)
+        report = _Report(summary, rejects, options.keep_rejections, duplicates)
+        columns = _Columns(options.mapping)
+        batch_size = max(1, min(options.batch_size, MAX_BATCH))
         batch: list[rowmod.Incoming] = []
-        converter = Converter(self.store.region, opts.workers)
-        # aclosing: a failed import shuts the worker pool down at once, not at loop exit.
-        async with aclosing(converter.results(self._parsed(stream, parser, report))) as results:
-            async for line, raw, result in results:
+        # aclosing: a failed import shuts a worker pool down at once, not at loop exit.
+        async with aclosing(self._converted(chunks, options, columns, report)) as converted:
+            async for line, raw, result in converted:
                 summary.rows += 1
                 if isinstance(result, InvalidInput):
                     report.rejected(line, None if isinstance(raw, InvalidInput) else raw, result)
-                else:
-                    batch.append(result)
-                if len(batch) >= opts.batch_size:
-                    await self._flush(writer, batch, report, on_rows)
+                    continue
+                batch.append(result)
+                if len(batch) >= batch_size:
+                    await self._flush(writer, batch, report, options.retry_seconds, on_rows)
                     batch = []
-        for line, raw in parser.finish():
-            summary.rows += 1
-            result = convert_one(line, raw, self._mapping_for(raw, parser), self.store.region)
-            if isinstance(result, InvalidInput):
-                report.rejected(line, None if isinstance(raw, InvalidInput) else raw, result)
         if batch:
-            await self._flush(writer, batch, report, on_rows)
-        summary.unknown_columns = list(self._unknown)
-        if summary.preset == "auto" and self._mappings:
-            summary.preset = next(iter(self._mappings.values())).preset
+            await self._flush(writer, batch, report, options.retry_seconds, on_rows)
+        summary.unknown_columns = list(columns.unknown)
+        if summary.preset == "auto" and columns.resolved:
+            summary.preset = next(iter(columns.resolved.values())).preset
         summary.seconds = round(time.perf_counter() - started, 3)
         summary.rows_per_second = round(summary.rows / summary.seconds, 1) if summary.seconds else 0
         return summary
 
-    async def _salt(self) -> bytes:
-        if not self.options.dry_run:
-            return await self.store.suppression_salt()
+    async def _salt(self, dry_run: bool) -> bytes:
+        if not dry_run:
+            return await self.salt()
         # A dry run must not even create the salt; without one nobody was ever erased.
         async with translated_errors():
-            salt = await self.store.redis.get(self.store.keys.suppression_salt)
+            salt = await self.redis.get(self.keys.suppression_salt)
         return as_bytes(salt) if salt is not None else b""
 
-    async def _parsed(
-        self, stream: AsyncIterable[bytes], parser: CsvParser | NdjsonParser, report: _Report
-    ) -> AsyncIterator[Parsed]:
-        async for line_batch in lines(stream):
-            for line, raw in [*parser.feed(line_batch)]:
-                report.header = parser.header
-                yield line, raw, self._mapping_for(raw, parser)
-
-    def _mapping_for(self, raw: Any, parser: CsvParser | NdjsonParser) -> ResolvedMapping | None:
-        """Resolved here, in input order, so unknown columns are listed as they appear."""
-        if isinstance(raw, InvalidInput):
-            return None
-        if isinstance(raw, dict):
-            if isinstance(raw.get("customer"), dict):
-                return None  # an export line: restored whole
-            return self._mapping(list(raw))
-        assert parser.header is not None
-        return self._mapping(parser.header)
-
-    def _mapping(self, header: list[str]) -> ResolvedMapping:
-        key = tuple(header)
-        found = self._mappings.get(key)
-        if found is None:
-            if len(self._mappings) >= _MAPPING_CACHE:
-                self._mappings.clear()
-            found = self.options.mapping.resolve(header)
-            self._mappings[key] = found
-            self._unknown.update(dict.fromkeys(found.unknown))
-        return found
+    async def _converted(
+        self,
+        chunks: AsyncIterator[bytes],
+        options: ImportOptions,
+        columns: _Columns,
+        report: _Report,
+    ) -> AsyncGenerator[Converted, None]:
+        """(line, raw row, its change or the InvalidInput naming the column), in input order."""
+        parsed = _parsed(chunks, options.format, columns, report)
+        if options.workers > 0:
+            pooled = converted_in_workers(parsed, self.region, options.workers)
+            async with aclosing(pooled) as results:
+                async for item in results:
+                    yield item
+            return
+        region = self.region
+        async for line, raw, mapping in parsed:
+            yield line, raw, rowmod.convert(line, raw, mapping, region)
 
     async def _flush(
         self,
         writer: BatchWriter,
         batch: list[rowmod.Incoming],
         report: _Report,
+        retry_seconds: float,
         on_rows: Callable[[int], None] | None,
     ) -> None:
-        results = await self._write_retrying(writer, batch)
+        results = await _write_retrying(writer, batch, retry_seconds)
         for incoming, result in zip(batch, results, strict=True):
             report.result(incoming, result)
-            if self._duplicates is not None and result.outcome == "created":
-                found = self._duplicates.check(incoming)
-                if found is not None:
-                    report.summary.duplicates.append(found)
         if on_rows is not None:
             on_rows(len(batch))
 
-    async def _write_retrying(
-        self, writer: BatchWriter, batch: list[rowmod.Incoming]
-    ) -> list[RowResult]:
-        """Redis restarting mid-file: the batch is redone (it is idempotent) until Redis is
-        back or `retry_seconds` pass."""
-        deadline = time.monotonic() + self.options.retry_seconds
-        pause = 0.05
-        while True:
-            try:
-                return await writer.write(batch)
-            except Unavailable:
-                if time.monotonic() + pause > deadline:
-                    raise
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 1.0)
+
+async def _parsed(
+    chunks: AsyncIterator[bytes], fmt: Format | None, columns: _Columns, report: _Report
+) -> AsyncIterator[Parsed]:
+    async for header, rows in read_rows(chunks, fmt):
+        report.header = header
+        for line, raw in rows:
+            yield line, raw, columns.mapping_for(raw, header)
+
+
+async def _write_retrying(
+    writer: BatchWriter, batch: list[rowmod.Incoming], retry_seconds: float
+) -> list[RowResult]:
+    """Redis restarting mid-file: the batch is redone (it is idempotent) until Redis is back
+    or `retry_seconds` pass."""
+    deadline = time.monotonic() + retry_seconds
+    pause = 0.05
+    while True:
+        try:
+            return await writer.write(batch)
+        except Unavailable:
+            if time.monotonic() + pause > deadline:
+                raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
+class _Columns:
+    """The mapping resolved for each header seen, in input order, so unknown columns are
+    listed as they appear."""
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+        self.resolved: dict[tuple[str, ...], ResolvedMapping] = {}
+        self.unknown: dict[str, None] = {}
+
+    def mapping_for(self, raw: Any, header: list[str] | None) -> ResolvedMapping | None:
+        """None for a row the reader rejected and for an export line (restored whole)."""
+        if isinstance(raw, InvalidInput):
+            return None
+        if isinstance(raw, dict):
+            if isinstance(raw.get("customer"), dict):
+                return None
+            return self._resolve(list(raw))
+        assert header is not None
+        return self._resolve(header)
+
+    def _resolve(self, header: list[str]) -> ResolvedMapping:
+        key = tuple(header)
+        found = self.resolved.get(key)
+        if found is None:
+            if len(self.resolved) >= _MAPPING_CACHE:
+                self.resolved.clear()
+            found = self.mapping.resolve(header)
+            self.resolved[key] = found
+            self.unknown.update(dict.fromkeys(found.unknown))
+        return found
 
 
 class _Report:
-    def __init__(self, summary: ImportSummary, sink: RejectSink | None, keep: bool) -> None:
+    def __init__(
+        self,
+        summary: ImportSummary,
+        sink: RejectSink | None,
+        keep: bool,
+        duplicates: DuplicateFinder | None,
+    ) -> None:
         self.summary = summary
         self.sink = sink
         self.keep = keep
+        self.duplicates = duplicates
         self.header: list[str] | None = None
 
     def rejected(self, line: int, raw: Any, exc: InvalidInput) -> None:
@@ -209,27 +235,7 @@ class _Report:
             return
         summary = self.summary
         setattr(summary, result.outcome, getattr(summary, result.outcome) + 1)
-
-
-class _peeked:
-    """An async byte stream whose first bytes can be looked at before it is consumed."""
-
-    def __init__(self, source: AsyncIterator[bytes]) -> None:
-        self._source = source
-        self._head: list[bytes] = []
-
-    async def sniff(self) -> Format:
-        async for chunk in self._source:
-            if chunk:
-                self._head.append(chunk)
-                break
-        return sniff_format(self._head[0] if self._head else b"")
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[bytes]:
-        while self._head:
-            yield self._head.pop(0)
-        async for chunk in self._source:
-            yield chunk
+        if self.duplicates is not None and result.outcome == "created":
+            found = self.duplicates.check(incoming)
+            if found is not None:
+                summary.duplicates.append(found)

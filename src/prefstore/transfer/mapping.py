@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from prefstore.errors import InvalidInput
-from prefstore.models import Category, Severity, Visibility
+from prefstore.models.fields import Category, Severity, Visibility
 
 SIMPLE_TARGETS = frozenset(
     {

@@ -1,35 +1,222 @@
-"""How an imported row changes a customer (pure; no I/O).
+"""How an imported row changes its customer (pure; no I/O).
+
+The batch writer reads what Redis holds, then folds the batch's rows one by one into a
+`Pending` write per customer (`fold_row`): each row is rejected, suppressed, unchanged, or
+merged. Rows earlier in the batch count as identifier owners for the rows after them.
 
 * Profile fields the row carries (name, emails, phones) replace the stored ones: the CRM is
   the system of record for accounts. Identifiers and dates given are set; tags are added.
-* Allergies, likes/dislikes and notes are added or updated by label (notes by text), never
-  removed: prefstore is the system of record for them and staff may have added more.
-* Item ids derive from the customer and the label, so a re-run builds identical items.
-* A restore line (from `prefstore export`) replaces the whole record as it was exported.
+* Allergies, likes/dislikes and notes are added or updated by the record rules
+  (`customers/rules.py`), never removed: prefstore is the system of record for them and
+  staff may have added more. A CRM file never weakens a known allergy or dietary need.
+* Item ids derive from the customer and the label, so a re-run builds identical items;
+  notes are added once per text. An event without an operation id gets one derived from
+  the customer and the event (`event_operation_id`), so a re-run never counts it twice.
+* A restore line (from `prefstore export`) replaces the whole record as it was exported,
+  except that known allergies stay (the safety rule holds for restores too).
 Merging is idempotent: merging a row twice gives what merging it once gave.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 import msgspec
 
-from prefstore.customers import records
-from prefstore.models import Allergy, CustomerRecord, Event, History, Note, Preference
-from prefstore.transfer.rows import Incoming, event_operation_id
+from prefstore.customers import rules
+from prefstore.errors import InvalidInput
+from prefstore.models.inputs import EventInput
+from prefstore.models.records import Allergy, CustomerRecord, Event, History, Note, Preference
+from prefstore.redis.keyspace import KeySpace, identifier_keys
+from prefstore.transfer.rows import Incoming
 
 PROFILE_FIELDS = ("name", "emails", "phones", "identifiers", "tags", "dates")
+Outcome = Literal["created", "updated", "unchanged", "suppressed", "rejected"]
+IdentifierKeys = dict[str, tuple[str, str]]
+"""Index key -> (kind, normalised value)."""
+_CUSTOMER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
+@dataclass
+class RowResult:
+    outcome: Outcome
+    customer_id: str | None = None
+    rejection: InvalidInput | None = None
+
+
+@dataclass
+class Pending:
+    """One customer's state while a batch is merged into it."""
+
+    base: CustomerRecord | None
+    """As read from Redis (None: a new customer)."""
+    current: CustomerRecord | None
+    seen_ops: set[str]
+    """Operation ids of the rows' events that Redis already holds."""
+    events: list[Event] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    """Batch positions of the rows folded in: redone together if the write is refused."""
+    fields: list[str] = field(default_factory=list)
+    held: IdentifierKeys | None = None
+    """Identifier keys of `base`, computed once (they are digests)."""
+    wanted: IdentifierKeys = field(default_factory=dict)
+    """Identifier keys of `current`."""
+
+    def held_keys(self, keys: KeySpace) -> IdentifierKeys:
+        if self.held is None:
+            self.held = identifier_keys(keys, self.base) if self.base else {}
+        return self.held
+
+
+@dataclass
+class Owners:
+    """Who holds each identifier key: as read from Redis, and as claimed by rows earlier in
+    this batch (which win: they will be written first)."""
+
+    stored: dict[str, str]
+    claimed: dict[str, str] = field(default_factory=dict)
+
+    def of(self, key: str) -> str | None:
+        return self.claimed.get(key) or self.stored.get(key)
+
+
+@dataclass(frozen=True)
+class FoldContext:
+    """What every row of one attempt is folded with."""
+
+    keys: KeySpace
+    actor: str
+    now: datetime
+    owners: Owners
+
+
+def new_customer_id(incoming: Incoming) -> str:
+    """Deterministic, so an interrupted run and its re-run create the same customer: the CRM
+    id itself when it is a valid customer id, else a digest of the first identifier."""
+    if incoming.id:
+        return incoming.id
+    crm = incoming.crm_id
+    if crm and _CUSTOMER_ID.match(crm):
+        return crm
+    kind, value = incoming.match_keys[0]
+    return "i" + hashlib.blake2b(f"{kind}\x00{value}".encode(), digest_size=8).hexdigest()
+
+
+def event_operation_id(anchor: str, event: EventInput) -> str:
+    """An operation id for an imported event that has none: the same row gives the same id,
+    so a re-run recognises the event and never counts it twice."""
+    digest = hashlib.blake2b(
+        anchor.encode() + b"\x00" + msgspec.json.encode(event), digest_size=12
+    ).hexdigest()
+    return f"import:{digest}"
+
+
+# ---------------------------------------------------------------- one row into its customer
+def fold_row(
+    row: Incoming, cid: str, pos: int, pending: Pending, suppressed: bool, ctx: FoldContext
+) -> RowResult:
+    """Fold the row at batch position `pos` into the `pending` write of customer `cid`."""
+    current = pending.current
+    refused = _refused(row, cid, current, suppressed)
+    if refused is not None:
+        return refused
+    events = _new_events(row, cid, pending, ctx)
+    if row.restore is not None:
+        new = restored(current, row, events)
+        changes = changed_fields(current, new) if current else ["*"]
+    else:
+        base = current or new_customer(cid, row, ctx.now)
+        new, changes = merge(base, row, ctx.actor, ctx.now)
+        if current is None:
+            changes = ["*"]
+        if events:
+            new.history = _counted(new.history, events)
+    if current is not None and not changes and not events:
+        return RowResult("unchanged", cid)
+    wanted = identifier_keys(ctx.keys, new)
+    conflict = _conflict(row, cid, pending.held_keys(ctx.keys), wanted, ctx.owners)
+    if conflict is not None:
+        return RowResult("rejected", cid, conflict)
+    for key in wanted:
+        ctx.owners.claimed[key] = cid
+    pending.current = new
+    pending.wanted = wanted
+    pending.events += events
+    pending.rows.append(pos)
+    extra = ["events"] if events else []
+    pending.fields = list(dict.fromkeys([*pending.fields, *changes, *extra]))
+    return RowResult("created" if current is None else "updated", cid)
+
+
+def _refused(
+    row: Incoming, cid: str, current: CustomerRecord | None, suppressed: bool
+) -> RowResult | None:
+    """A row that must not touch the customer it matched: its outcome; else None."""
+    crm = row.identifiers.get("crm")
+    if current is not None and crm and current.identifiers.get("crm", crm) != crm:
+        # Matched by email or phone to a customer with another CRM id: not the same one.
+        name = "emails" if row.emails else "phones" if row.phones else "identifiers"
+        kind = {"emails": "email", "phones": "phone"}.get(name, "identifier")
+        err = InvalidInput(_column(row, name), f"this {kind} belongs to another customer")
+        return RowResult("rejected", cid, err)
+    if current is None and suppressed:
+        return RowResult("suppressed", cid)
+    if current is None and row.restore is None and not row.name:
+        err = InvalidInput(_column(row, "name"), "a name is needed to create a customer")
+        return RowResult("rejected", cid, err)
+    return None
+
+
+def _new_events(row: Incoming, cid: str, pending: Pending, ctx: FoldContext) -> list[Event]:
+    """The row's events Redis and the earlier rows of the batch do not already hold."""
+    events = row_events(row, cid, ctx.actor, ctx.now)
+    if pending.seen_ops or pending.events:
+        taken = pending.seen_ops | {e.id for e in pending.events}
+        events = [e for e in events if e.id not in taken]
+    return list({e.id: e for e in events}.values())
+
+
+def _conflict(
+    row: Incoming, cid: str, held: IdentifierKeys, wanted: IdentifierKeys, owners: Owners
+) -> InvalidInput | None:
+    for key, (kind, _value) in wanted.items():
+        if key in held:
+            continue
+        owner = owners.of(key)
+        if owner is not None and owner != cid:
+            name = _record_field(kind)
+            return InvalidInput(_column(row, name), f"this {kind} belongs to another customer")
+    return None
+
+
+def _counted(history: History, events: list[Event]) -> History:
+    history = msgspec.structs.replace(history, item_counts=dict(history.item_counts))
+    for event in events:
+        rules.count_event(history, event)
+    return history
+
+
+def _record_field(kind: str) -> str:
+    if kind == "email":
+        return "emails"
+    if kind == "phone":
+        return "phones"
+    return f"identifiers.{kind}"
+
+
+def _column(row: Incoming, record_field: str) -> str:
+    """The input column a record field came from, to name it in a rejection."""
+    return row.sources.get(record_field, record_field)
+
+
+# ---------------------------------------------------------------- the record, changed
 def item_id(customer_id: str, kind: str, key: str) -> str:
     digest = hashlib.blake2b(f"{customer_id}\x00{kind}\x00{key}".encode(), digest_size=8)
     return digest.hexdigest()
-
-
-def _text_key(text: str) -> str:
-    return " ".join(text.split()).casefold()
 
 
 def new_customer(customer_id: str, incoming: Incoming, now: datetime) -> CustomerRecord:
@@ -83,85 +270,37 @@ def merge(
 def _allergies(
     current: CustomerRecord, incoming: Incoming, actor: str, now: datetime
 ) -> list[Allergy]:
-    items = list(current.allergies)
+    items = current.allergies
     for given in incoming.allergies:
-        label = given.label.strip()
-        key = label.casefold()
-        at = next((i for i, a in enumerate(items) if a.label.casefold() == key), None)
-        if at is None:
-            items.append(
-                Allergy(
-                    id=item_id(current.id, "allergy", key),
-                    label=label,
-                    severity=given.severity,
-                    note=given.note,
-                    confirmed_by=actor,
-                    confirmed_at=now,
-                )
-            )
-        elif items[at].severity != given.severity or (given.note and items[at].note != given.note):
-            items[at] = msgspec.structs.replace(
-                items[at],
-                severity=given.severity,
-                note=given.note or items[at].note,
-                confirmed_by=actor,
-                confirmed_at=now,
-            )
+        key = given.label.strip().casefold()
+        allergy_id = item_id(current.id, "allergy", key)
+        items = rules.put_allergy(
+            items, rules.allergy_from(given, actor, now, item_id=allergy_id)
+        ).items
     return items
 
 
 def _preferences(
     current: CustomerRecord, incoming: Incoming, actor: str, now: datetime
 ) -> list[Preference]:
-    items = list(current.preferences)
+    items = current.preferences
     for given in incoming.preferences:
-        label = given.label.strip()
-        key = label.casefold()
-        at = next((i for i, p in enumerate(items) if p.label.casefold() == key), None)
-        if at is None:
-            items.append(
-                Preference(
-                    id=item_id(current.id, "preference", key),
-                    label=label,
-                    sentiment=given.sentiment,
-                    category=given.category,
-                    strength=given.strength,
-                    note=given.note,
-                    source="import",
-                    added_by=actor,
-                    added_at=now,
-                )
-            )
-        elif (items[at].sentiment, items[at].category) != (given.sentiment, given.category):
-            # One opinion per label, as the store keeps it: the newer one wins.
-            items[at] = msgspec.structs.replace(
-                items[at],
-                sentiment=given.sentiment,
-                category=given.category,
-                source="import",
-                added_by=actor,
-                added_at=now,
-            )
+        key = given.label.strip().casefold()
+        imported = msgspec.structs.replace(given, source="import")
+        pref_id = item_id(current.id, "preference", key)
+        items = rules.put_preference(
+            items, rules.preference_from(imported, actor, now, item_id=pref_id)
+        ).items
     return items
 
 
 def _notes(current: CustomerRecord, incoming: Incoming, actor: str, now: datetime) -> list[Note]:
-    items = list(current.notes)
-    have = {_text_key(n.text) for n in items}
+    items = current.notes
     for given in incoming.notes:
-        key = _text_key(given.text)
-        if key in have:
-            continue
-        have.add(key)
-        items.append(
-            Note(
-                id=item_id(current.id, "note", key),
-                text=given.text.strip(),
-                visibility=given.visibility,
-                author=actor,
-                at=now,
-            )
-        )
+        note_id = item_id(current.id, "note", rules.note_key(given.text))
+        items = rules.add_note_once(
+            items, rules.note_from(given, actor, now, item_id=note_id)
+        ).items
     return items
 
 
@@ -170,7 +309,7 @@ def row_events(incoming: Incoming, anchor: str, actor: str, now: datetime) -> li
     if incoming.restore is not None:
         return incoming.restore_events
     return [
-        records.event_from(e, e.operation_id or event_operation_id(anchor, e), actor, now)
+        rules.event_from(e, e.operation_id or event_operation_id(anchor, e), actor, now)
         for e in incoming.events
     ]
 
@@ -188,8 +327,11 @@ def restored(
         current.history, item_counts=dict(current.history.item_counts)
     )
     for event in fresh:
-        records.count_event(history, event)
-    return msgspec.structs.replace(incoming.restore, version=current.version, history=history)
+        rules.count_event(history, event)
+    allergies = rules.keep_known_allergies(incoming.restore.allergies, current.allergies)
+    return msgspec.structs.replace(
+        incoming.restore, version=current.version, history=history, allergies=allergies
+    )
 
 
 def changed_fields(old: CustomerRecord, new: CustomerRecord) -> list[str]:

@@ -1,8 +1,10 @@
 """Streaming readers: byte chunks (a file or an HTTP body) -> rows, never the whole input.
 
-gzip is recognised by its magic bytes. CSV records may span lines (quoted newlines): a
-record is complete when it holds an even number of quote characters (RFC 4180 doubles
-quotes inside fields). A line that cannot be read becomes a rejection, not an abort.
+`read_rows` is the one entry: format (sniffed when not given), gunzip, lines, parse. gzip
+is recognised by its magic bytes, the format by the first byte of the (gunzipped) text.
+CSV records may span lines (quoted newlines): a record is complete when it holds an even
+number of quote characters (RFC 4180 doubles quotes inside fields). A line that cannot be
+read becomes a rejection, not an abort.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import csv
 import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
@@ -27,6 +29,11 @@ MAX_DECOMPRESSED_RATIO = 200
 
 Row = tuple[int, Any]
 """(line number, cells | object | InvalidInput)."""
+GZIP_MAGIC = b"\x1f\x8b"
+SNIFF_BYTES = 4096
+"""Text looked at, at most, to tell NDJSON from CSV (leading blank lines are skipped)."""
+_BOM = b"\xef\xbb\xbf"
+_BLANK = _BOM + b" \t\r\n"
 
 csv.field_size_limit(MAX_LINE_BYTES)
 
@@ -40,7 +47,7 @@ async def file_chunks(path: Path, progress: list[int] | None = None) -> AsyncIte
             yield chunk
 
 
-async def decompressed(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+async def _gunzipped(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     """Pass bytes through, or gunzip them when they start with the gzip magic."""
     inflate: Any = None
     read = out = 0
@@ -48,7 +55,7 @@ async def decompressed(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
         if not chunk:
             continue
         if inflate is None:
-            inflate = zlib.decompressobj(wbits=31) if chunk[:2] == b"\x1f\x8b" else False
+            inflate = zlib.decompressobj(wbits=31) if chunk[:2] == GZIP_MAGIC else False
         if inflate is False:
             yield chunk
             continue
@@ -68,7 +75,7 @@ async def decompressed(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
             yield data
 
 
-async def lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, bytes | None]]]:
+async def _lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, bytes | None]]]:
     """Batches of (line number, line without newline); None for an over-long line."""
     pending = b""
     number = 0
@@ -92,8 +99,57 @@ async def lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, b
         yield [(number + 1, None if skipping else pending)]
 
 
-def sniff_format(first: bytes) -> Format:
-    return "ndjson" if first.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[") else "csv"
+async def sniffed(chunks: AsyncIterator[bytes]) -> tuple[Format, AsyncIterator[bytes]]:
+    """What format a byte stream holds, decided in this one place: looking through gzip (its
+    magic bytes), a first `{` or `[` is NDJSON, anything else CSV. Returns the format and the
+    stream as it was, the bytes read to decide replayed first."""
+    head: list[bytes] = []
+    text = b""
+    inflate: Any = None
+    async for chunk in chunks:
+        if not chunk:
+            continue
+        head.append(chunk)
+        if inflate is None:
+            inflate = zlib.decompressobj(wbits=31) if chunk[:2] == GZIP_MAGIC else False
+        try:
+            # Bounded: the gzip bomb check is `_gunzipped`'s; this only needs a few bytes.
+            text += inflate.decompress(chunk, SNIFF_BYTES) if inflate else chunk
+        except zlib.error:
+            break  # reading the stream (`_gunzipped`) reports it
+        if text.lstrip(_BLANK) or len(text) >= SNIFF_BYTES or (inflate and inflate.eof):
+            break
+    fmt: Format = "ndjson" if text.lstrip(_BLANK)[:1] in (b"{", b"[") else "csv"
+    return fmt, _replayed(head, chunks)
+
+
+async def _replayed(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    for chunk in head:
+        yield chunk
+    async for chunk in rest:
+        yield chunk
+
+
+class Rows(NamedTuple):
+    """Rows read from consecutive lines."""
+
+    header: list[str] | None
+    """The CSV header they are read under; None for NDJSON (each object names its own)."""
+    rows: list[Row]
+
+
+async def read_rows(chunks: AsyncIterator[bytes], fmt: Format | None) -> AsyncIterator[Rows]:
+    """Bytes (gzipped or not) -> rows, in input order; `fmt` None: sniffed from the start."""
+    if fmt is None:
+        fmt, chunks = await sniffed(chunks)
+    parser: CsvParser | NdjsonParser = CsvParser() if fmt == "csv" else NdjsonParser()
+    async for batch in _lines(_gunzipped(chunks)):
+        rows = parser.feed(batch)
+        if rows:
+            yield Rows(parser.header, rows)
+    rest = parser.finish()
+    if rest:
+        yield Rows(parser.header, rest)
 
 
 class CsvParser:
@@ -158,6 +214,8 @@ class NdjsonParser:
             if raw is None:
                 out.append((number, InvalidInput("row", f"longer than {MAX_LINE_BYTES} bytes")))
                 continue
+            if number == 1:
+                raw = raw.removeprefix(_BOM)  # as the sniff and the CSV reader allow it
             if not raw.strip():
                 continue
             try:

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import msgspec
 
-from prefstore.models import RowRejection
+from prefstore.models.results import RowRejection
 
 
 class RejectsFile:

@@ -6,7 +6,6 @@ apply) and normalised by the store's rules. Nothing here does I/O.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -14,19 +13,16 @@ from typing import Any
 
 import msgspec
 
-from prefstore.customers.identifiers import normalise_other
+from prefstore.customers.identifiers import fast_email, fast_phone, normalise_other
 from prefstore.errors import InvalidInput
-from prefstore.models import (
+from prefstore.models.inputs import (
     AllergyInput,
     CustomerCreate,
-    CustomerRecord,
-    Event,
     EventInput,
     NoteInput,
     PreferenceInput,
-    RowRejection,
 )
-from prefstore.transfer import cells
+from prefstore.models.records import CustomerRecord, Event
 from prefstore.transfer.mapping import ResolvedMapping
 
 _LIST_SPLIT = re.compile(r"\s*[;|,]\s*")
@@ -62,18 +58,21 @@ class Incoming:
     restore_events: list[Event] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     """Record field -> the input column it came from, to name it in a rejection."""
+    match_keys: list[tuple[str, str]] = field(default_factory=list)
+    """(kind, value) to find the existing customer by, in order of trust: computed once, at
+    conversion (`matched_on`), from the identifiers above."""
 
-    def match_keys(self) -> list[tuple[str, str]]:
-        """(kind, value) to find the existing customer by, in order of trust."""
-        pairs: list[tuple[str, str]] = []
-        if "crm" in self.identifiers:
-            pairs.append(("crm", self.identifiers["crm"]))
-        pairs += [("email", e) for e in self.emails] + [("phone", p) for p in self.phones]
-        pairs += sorted((k, v) for k, v in self.identifiers.items() if k != "crm")
-        return pairs
 
-    def source(self, record_field: str) -> str:
-        return self.sources.get(record_field, record_field)
+def matched_on(
+    emails: list[str], phones: list[str], identifiers: dict[str, str]
+) -> list[tuple[str, str]]:
+    """A row's match keys: its CRM id, then emails, phones and other identifiers."""
+    pairs: list[tuple[str, str]] = []
+    if "crm" in identifiers:
+        pairs.append(("crm", identifiers["crm"]))
+    pairs += [("email", e) for e in emails] + [("phone", p) for p in phones]
+    pairs += sorted((k, v) for k, v in identifiers.items() if k != "crm")
+    return pairs
 
 
 class _Collect:
@@ -170,6 +169,25 @@ def _timestamp(text: str, column: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def convert(
+    line: int, raw: Any, mapping: ResolvedMapping | None, region: str
+) -> Incoming | InvalidInput:
+    """One row as read -> its change, or the InvalidInput naming the column at fault.
+
+    `raw`: CSV cells, an NDJSON object, or the reader's InvalidInput for a line it could not
+    read; `mapping` None: an export line, restored whole."""
+    if isinstance(raw, InvalidInput):
+        return raw
+    try:
+        if mapping is None:
+            return from_export(line, raw)
+        if isinstance(raw, dict):
+            return from_object(line, raw, mapping, region)
+        return from_cells(line, raw, mapping, region)
+    except InvalidInput as exc:
+        return exc
+
+
 def from_cells(line: int, cells: list[str], mapping: ResolvedMapping, region: str) -> Incoming:
     """A CSV row (or flat NDJSON row as cells) -> Incoming; raises InvalidInput on bad data."""
     collect = _Collect()
@@ -228,11 +246,11 @@ def _finish(line: int, raw: Any, collect: _Collect, region: str) -> Incoming:
     if has_name and incoming.name is None:
         raise InvalidInput(src.get("name", "name"), "must not be blank")
     incoming.emails = _dedupe(
-        [cells.email(e, src.get(f"emails[{i}]", "emails")) for i, e in enumerate(create.emails)]
+        [fast_email(e, src.get(f"emails[{i}]", "emails")) for i, e in enumerate(create.emails)]
     )
     incoming.phones = _dedupe(
         [
-            cells.phone(p, region, src.get(f"phones[{i}]", "phones"))
+            fast_phone(p, region, src.get(f"phones[{i}]", "phones"))
             for i, p in enumerate(create.phones)
         ]
     )
@@ -248,7 +266,8 @@ def _finish(line: int, raw: Any, collect: _Collect, region: str) -> Incoming:
     incoming.preferences = _labelled(create.preferences, "preferences", src)
     incoming.notes = [n for n in create.notes if n.text.strip()]
     incoming.events = events
-    if not incoming.match_keys() and incoming.id is None:
+    incoming.match_keys = matched_on(incoming.emails, incoming.phones, incoming.identifiers)
+    if not incoming.match_keys and incoming.id is None:
         raise InvalidInput("row", "no CRM id, email, phone or other identifier to match on")
     return incoming
 
@@ -295,17 +314,5 @@ def from_export(line: int, obj: dict[str, Any]) -> Incoming:
         identifiers=record.identifiers,
         restore=record,
         restore_events=events,
+        match_keys=matched_on(record.emails, record.phones, record.identifiers),
     )
-
-
-def event_operation_id(anchor: str, event: EventInput) -> str:
-    """An operation id for an imported event that has none: the same row gives the same id,
-    so a re-run recognises the event and never counts it twice."""
-    digest = hashlib.blake2b(
-        anchor.encode() + b"\x00" + msgspec.json.encode(event), digest_size=12
-    ).hexdigest()
-    return f"import:{digest}"
-
-
-def rejection(line: int, exc: InvalidInput) -> RowRejection:
-    return RowRejection(line=line, field=exc.field, reason=exc.reason)

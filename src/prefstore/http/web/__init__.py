@@ -1,28 +1,22 @@
 """The staff quick-entry page: its routes, assets, session and CSRF configuration.
 
 `create_app` wires it in with `web_setup(settings)`: the page at `/`, assets under
-`/ui/static/`, the page's own JSON routes under `/ui/` (staff session cookie, CSRF token),
-and a lifespan hook that puts the session store and key check on `app.state`.
+`/ui/static/`, the page's own JSON routes under `/ui/` (staff session cookie, CSRF token).
+The session store and the key check are built with the other services (`services.py`).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.static_files import create_static_files_router
-from litestar.stores.redis import RedisStore
 from litestar.types import ControllerRouterHandler
 
 from prefstore.config import Settings
 from prefstore.http.web.routes import STATIC_DIR, page, web_router
-from prefstore.http.web.session import SESSION_STORE, KeyCheck
-from prefstore.services import services_of
 
 CSRF_COOKIE = "prefstore_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -32,7 +26,6 @@ CSRF_HEADER = "x-csrf-token"
 class WebSetup:
     route_handlers: list[ControllerRouterHandler]
     csrf: CSRFConfig
-    lifespan: Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 
 def web_setup(settings: Settings) -> WebSetup:
@@ -47,18 +40,9 @@ def web_setup(settings: Settings) -> WebSetup:
         exclude=["^/v1/"],
     )
 
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        svc = services_of(app.state)
-        namespace = f"{settings.key_prefix}session"
-        app.stores.register(SESSION_STORE, RedisStore(svc.redis, namespace), allow_override=True)
-        app.state.web_key_check = KeyCheck(svc.keystore, settings.key_cache_seconds)
-        app.state.web_session_seconds = settings.session_seconds
-        yield
-
     handlers: list[Any] = [
         page,
         web_router(settings.session_seconds, settings.cookie_secure),
         create_static_files_router(path="/ui/static", directories=[STATIC_DIR]),
     ]
-    return WebSetup(route_handlers=handlers, csrf=csrf, lifespan=lifespan)
+    return WebSetup(route_handlers=handlers, csrf=csrf)

@@ -1,8 +1,8 @@
 """The quick-entry page's server side: sign-in, search, card, shorthand preview/save/undo.
 
 These routes are the page's own (not the public `/v1` API): a staff session cookie instead
-of an API key, CSRF tokens on unsafe methods, and out of the OpenAPI document. They call
-the same domain objects as the API, through `app.state`.
+of an API key, CSRF tokens on unsafe methods, and out of the OpenAPI document. They are
+given the same domain objects as the API, by dependency injection (`http/deps.py`).
 """
 
 from __future__ import annotations
@@ -17,19 +17,14 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from prefstore.customers import quick_entry, shorthand
 from prefstore.errors import Forbidden, InvalidInput, NotFound
-from prefstore.http.search import search_index
+from prefstore.http.deps import Config, Index, Keys, Reader, Store
 from prefstore.http.web import session
 from prefstore.http.web.session import require_staff, staff_of
-from prefstore.models import (
-    CustomerCreate,
-    EmailText,
-    EventPage,
-    Name,
-    PhoneText,
-    SearchResult,
-)
+from prefstore.models.fields import EmailText, Name, PhoneText
+from prefstore.models.inputs import CustomerCreate
+from prefstore.models.results import SearchResult
+from prefstore.models.views import EventPage
 from prefstore.search.text import fold
-from prefstore.services import Services, services
 
 AnyRequest = Request[Any, Any, State]
 STATIC_DIR = Path(__file__).parent / "static"
@@ -103,25 +98,22 @@ def page() -> Response[bytes]:
 
 
 # ---------------------------------------------------------------- sign in / out
-def _lifetime(request: AnyRequest) -> int:
-    seconds: int = request.app.state.web_session_seconds
-    return seconds
-
-
 @get("/session")
-async def who_am_i(request: AnyRequest) -> SessionInfo:
-    staff = await session.current(request, _lifetime(request))
+async def who_am_i(request: AnyRequest, settings: Config) -> SessionInfo:
+    staff = await session.current(request, settings.session_seconds)
     if staff is None:
         return SessionInfo(signed_in=False)
     return SessionInfo(signed_in=True, name=staff.name, expires_at=staff.expires_at)
 
 
 @post("/session", status_code=200)
-async def sign_in(request: AnyRequest, data: JSONBody[SignIn]) -> SessionInfo:
-    principal = await request.app.state.key_cache.principal(data.key.strip())
+async def sign_in(
+    request: AnyRequest, key_cache: Keys, settings: Config, data: JSONBody[SignIn]
+) -> SessionInfo:
+    principal = await key_cache.principal(data.key.strip())
     if "write" not in principal.scopes:
         raise Forbidden("this key can only look cards up; staff sign in with a write key")
-    staff = session.start(request, principal.key_id, principal.name, _lifetime(request))
+    staff = session.start(request, principal.key_id, principal.name, settings.session_seconds)
     return SessionInfo(signed_in=True, name=staff.name, expires_at=staff.expires_at)
 
 
@@ -133,60 +125,58 @@ async def sign_out(request: AnyRequest) -> None:
 # ---------------------------------------------------------------- find and read
 @get("/search", guards=[require_staff])
 async def search(
-    request: AnyRequest,
+    search_index: Index,
     q: Annotated[str, QueryParameter(min_length=1, max_length=100)],
     limit: Annotated[int, QueryParameter(ge=1, le=50)] = 8,
 ) -> SearchResult:
     # The same in-process index the /v1/search API uses, kept current from the change feed.
-    index = search_index(request)
     if not fold(q) and "@" not in q:
         return SearchResult(query=q, hits=[])  # typing "+" or "(" is not worth an error
-    return SearchResult(query=q, hits=index.search(q, limit, "staff"))
+    return SearchResult(query=q, hits=search_index.search(q, limit, "staff"))
 
 
 @get("/customers/{customer_id:str}", guards=[require_staff])
-async def card(request: AnyRequest, customer_id: FromPath[str]) -> Response[bytes]:
-    found = await services(request).reader.by_id(customer_id, "staff")
+async def card(reader: Reader, customer_id: FromPath[str]) -> Response[bytes]:
+    found = await reader.by_id(customer_id, "staff")
     if found is None:
         raise NotFound(f"no customer {customer_id}")
     return Response(found.body, media_type="application/json")
 
 
 @get("/customers/{customer_id:str}/events", guards=[require_staff])
-async def recent_events(request: AnyRequest, customer_id: FromPath[str]) -> EventPage:
-    return await services(request).store.list_events(customer_id, limit=RECENT_EVENTS)
+async def recent_events(store: Store, customer_id: FromPath[str]) -> EventPage:
+    return await store.list_events(customer_id, limit=RECENT_EVENTS)
 
 
 @post("/customers", guards=[require_staff], status_code=201)
-async def new_customer(request: AnyRequest, data: JSONBody[NewCustomer]) -> Response[bytes]:
+async def new_customer(
+    request: AnyRequest, store: Store, data: JSONBody[NewCustomer]
+) -> Response[bytes]:
     create = CustomerCreate(
         name=data.name,
         phones=[data.phone] if data.phone else [],
         emails=[data.email] if data.email else [],
     )
-    written = await services(request).store.create(create, actor=staff_of(request).name)
+    written = await store.create(create, actor=staff_of(request).name)
     return Response(written.card.staff, media_type="application/json", status_code=201)
 
 
 # ---------------------------------------------------------------- add, preview, undo
 @post("/customers/{customer_id:str}/preview", guards=[require_staff], status_code=200)
-async def preview(
-    request: AnyRequest, customer_id: FromPath[str], data: JSONBody[EntryText]
-) -> Preview:
+async def preview(store: Store, customer_id: FromPath[str], data: JSONBody[EntryText]) -> Preview:
     entry = shorthand.parse(data.text)
-    record = await services(request).store.get_record(customer_id)
+    record = await store.get_record(customer_id)
     effects = quick_entry.effects(record, entry)
     return Preview(effects=effects, note=entry.note, warnings=entry.warnings)
 
 
 @post("/customers/{customer_id:str}/entries", guards=[require_staff], status_code=201)
 async def add_entry(
-    request: AnyRequest, customer_id: FromPath[str], data: JSONBody[EntryText]
+    request: AnyRequest, store: Store, customer_id: FromPath[str], data: JSONBody[EntryText]
 ) -> Saved:
     entry = shorthand.parse(data.text)
     if entry.empty:
         raise InvalidInput("text", "nothing to save: type +like -dislike !allergy #tag or a note")
-    store = services(request).store
     actor = staff_of(request).name
     done: dict[str, quick_entry.Undo] = {}
     effects: list[quick_entry.Effect] = []
@@ -208,13 +198,12 @@ async def add_entry(
 
 
 @post("/undo", guards=[require_staff], status_code=200)
-async def undo_last(request: AnyRequest) -> Reverted:
+async def undo_last(request: AnyRequest, store: Store) -> Reverted:
     raw = session.session_value(request, UNDO)
     if raw is None:
         raise NotFound("nothing to undo")
     undo = msgspec.convert(raw, quick_entry.Undo)
-    svc: Services = services(request)
-    written = await svc.store.update(
+    written = await store.update(
         undo.customer_id,
         lambda record: quick_entry.revert(record, undo),
         op="quick_entry.undo",

@@ -24,15 +24,14 @@ from litestar.middleware.session.server_side import (
 )
 from litestar.types import Empty, Message, ScopeSession
 
-from prefstore.customers.apikeys import KeyStore, effective_scopes
-from prefstore.errors import NotFound, Unauthenticated
+from prefstore.errors import Unauthenticated
+from prefstore.http.deps import services_of
 
 SESSION_STORE = "prefstore-web-sessions"
 SESSION_COOKIE = "prefstore_session"
 _NEW_ID = "prefstore_new_session_id"
 _ROTATE = "prefstore_rotate_session"
 _STAFF = "prefstore_staff"
-_CHECK_CACHE_SIZE = 10_000
 
 Connection = ASGIConnection[Any, Any, Any, Any]
 wall_clock: Callable[[], float] = time.time
@@ -90,34 +89,6 @@ def session_config(max_age: int, secure: bool) -> StaffSessionConfig:
     )
 
 
-class KeyCheck:
-    """Is a session's key still good (exists, not revoked, may write)? Answers are cached
-    for `ttl` seconds, which bounds how long a revoked key's sessions keep working."""
-
-    def __init__(
-        self, keystore: KeyStore, ttl: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._keystore = keystore
-        self._ttl = ttl
-        self._clock = clock
-        self._seen: dict[str, tuple[float, bool]] = {}
-
-    async def still_valid(self, key_id: str) -> bool:
-        now = self._clock()
-        hit = self._seen.get(key_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        try:
-            info = await self._keystore.info(key_id)
-            valid = info.revoked_at is None and "write" in effective_scopes(info.scopes)
-        except NotFound:
-            valid = False
-        if len(self._seen) >= _CHECK_CACHE_SIZE:
-            self._seen.clear()
-        self._seen[key_id] = (now + self._ttl, valid)
-        return valid
-
-
 def start(connection: Connection, key_id: str, name: str, lifetime: int) -> Staff:
     """Sign in: a new session (under a new id) for this key."""
     now = wall_clock()
@@ -139,7 +110,7 @@ async def current(connection: Connection, lifetime: int) -> Staff | None:
     except (KeyError, TypeError, ValueError):
         since, key_id, name = 0.0, "", ""
     expires_at = since + lifetime
-    check: KeyCheck = connection.app.state.web_key_check
+    check = services_of(connection.app.state).key_check
     if not key_id or expires_at <= wall_clock() or not await check.still_valid(key_id):
         connection.clear_session()
         return None
@@ -148,7 +119,7 @@ async def current(connection: Connection, lifetime: int) -> Staff | None:
 
 async def require_staff(connection: Connection, _handler: BaseRouteHandler) -> None:
     """Guard of every web data route: a valid staff session, or 401."""
-    lifetime: int = connection.app.state.web_session_seconds
+    lifetime = services_of(connection.app.state).settings.session_seconds
     staff = await current(connection, lifetime)
     if staff is None:
         raise Unauthenticated("sign in with a staff key first (or again: the session ended)")

@@ -8,7 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from prefstore.customers.store import CustomerStore
-from prefstore.models import ImportSummary, RowRejection
+from prefstore.models.results import ImportSummary, RowRejection
 from prefstore.transfer import Importer, ImportOptions, Mapping
 from prefstore.transfer.exporter import export_lines
 
@@ -27,6 +27,11 @@ class Sink:
         self.rows.append((line, raw, why))
 
 
+def importer_for(store: CustomerStore) -> Importer:
+    """An importer writing where `store` writes, as `Services.build` wires it."""
+    return Importer(store.storage, region=store.region, salt=store.suppression_salt)
+
+
 async def run_import(
     store: CustomerStore,
     data: str | bytes,
@@ -38,28 +43,10 @@ async def run_import(
     )
     options.setdefault("keep_rejections", True)
     raw = data.encode() if isinstance(data, str) else data
-    return await Importer(store, ImportOptions(mapping=mapping, **options)).run(
-        chunks(raw), rejects=sink
+    return await importer_for(store).run(
+        chunks(raw), ImportOptions(mapping=mapping, **options), rejects=sink
     )
 
 
 async def export_bytes(redis: Redis, store: CustomerStore) -> bytes:
     return b"".join([line async for line in export_lines(redis, store.keys)])
-
-
-async def snapshot(redis: Redis, prefix: str) -> dict[bytes, Any]:
-    """Every key under the prefix with its value; stream entries without their ids."""
-    state: dict[bytes, Any] = {}
-    async for key in redis.scan_iter(match=f"{prefix}*", count=1000):
-        kind = (await redis.type(key)).decode()
-        if kind == "string":
-            state[key] = await redis.get(key)
-        elif kind == "hash":
-            state[key] = await redis.hgetall(key)
-        elif kind == "zset":
-            state[key] = await redis.zrange(key, 0, -1, withscores=True)
-        elif kind == "set":
-            state[key] = sorted(await redis.smembers(key))
-        elif kind == "stream":
-            state[key] = [fields for _id, fields in await redis.xrange(key)]
-    return state

@@ -1,0 +1,130 @@
+"""A customer's events (visits, purchases, contacts, feedback): recording and paging.
+
+Events live in a sorted set per customer, scored by time; a set of operation ids makes a
+retried write count once. Recording one also folds it into the record's running history,
+in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from redis.asyncio.client import Pipeline
+
+from prefstore.customers import rules
+from prefstore.customers.transaction import Mutation, Transactions, Written, existing
+from prefstore.errors import InvalidInput, NotFound
+from prefstore.models.inputs import EventInput
+from prefstore.models.records import CustomerRecord, Event
+from prefstore.models.views import EventPage
+from prefstore.redis.connection import as_bytes, translated_errors
+from prefstore.redis.keyspace import decode_event, event_member
+
+MAX_EVENT_PAGE = 200
+
+
+class EventLog:
+    def __init__(self, transactions: Transactions) -> None:
+        self._tx = transactions
+        self._redis = transactions.redis
+        self._keys = transactions.keys
+
+    def _event_command(self, customer_id: str, event: Event) -> Callable[[Pipeline], Any]:
+        payload, score = event_member(event)
+        ev_key, ops_key = self._keys.events(customer_id), self._keys.operations(customer_id)
+
+        def command(pipe: Pipeline) -> None:
+            pipe.zadd(ev_key, {payload: score})
+            pipe.sadd(ops_key, event.id)
+
+        return command
+
+    async def record(
+        self,
+        customer_id: str,
+        data: EventInput,
+        *,
+        actor: str,
+        operation_id: str | None = None,
+    ) -> tuple[Written, Event, bool]:
+        """Record an event once per operation id; returns (card, event, duplicate)."""
+        op_id = data.operation_id or operation_id or f"auto:{rules.new_id()}"
+        event = rules.event_from(data, op_id, actor, self._tx.storage.clock())
+        ops_key = self._keys.operations(customer_id)
+        duplicate = False
+
+        async def build(pipe: Pipeline, current: CustomerRecord | None) -> Mutation | None:
+            nonlocal duplicate
+            record = existing(customer_id, current)
+            await pipe.watch(ops_key)
+            duplicate = bool(await pipe.sismember(ops_key, op_id))
+            if duplicate:
+                return None
+            rules.count_event(record.history, event)
+            return Mutation(
+                record,
+                f"event.{event.type}",
+                ["events"],
+                [self._event_command(customer_id, event)],
+            )
+
+        written = await self._tx.run(customer_id, build, actor=actor)
+        if duplicate:
+            # A retry: answer with what was recorded the first time, not the retry's copy.
+            event = await self._stored_event(customer_id, op_id) or event
+        return written, event, duplicate
+
+    async def _stored_event(self, customer_id: str, operation_id: str) -> Event | None:
+        """The recorded event with this operation id. Operation ids hold no glob characters
+        (see `OperationId`), so Redis filters the set server-side; only retries pay this."""
+        async with translated_errors():
+            async for raw, _score in self._redis.zscan_iter(
+                self._keys.events(customer_id), match=f"*{operation_id}*"
+            ):
+                event = decode_event(as_bytes(raw))
+                if event.id == operation_id:
+                    return event
+        return None
+
+    async def page(
+        self, customer_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> EventPage:
+        """Events newest first. The cursor is `<score>:<skip>`, stable while new ones land."""
+        limit = max(1, min(limit, MAX_EVENT_PAGE))
+        top, skip = _parse_cursor(cursor)
+        async with translated_errors():
+            exists = await self._redis.exists(self._keys.record(customer_id))
+            rows: list[tuple[bytes, float]] = await self._redis.zrevrangebyscore(  # type: ignore[assignment]
+                self._keys.events(customer_id),
+                top,
+                "-inf",
+                start=skip,
+                num=limit,
+                withscores=True,
+            )
+        if not exists:
+            raise NotFound(f"no customer {customer_id}")
+        events = [decode_event(raw) for raw, _score in rows]
+        next_cursor = None
+        if len(rows) == limit:
+            last = rows[-1][1]
+            same = sum(1 for _raw, score in rows if score == last)
+            carried = skip if top != "+inf" and float(top) == last else 0
+            next_cursor = f"{last:.0f}:{carried + same}"
+        return EventPage(events=events, next_cursor=next_cursor)
+
+    async def all(self, customer_id: str) -> list[Event]:
+        async with translated_errors():
+            rows = await self._redis.zrange(self._keys.events(customer_id), 0, -1)
+        return [decode_event(as_bytes(raw)) for raw in rows]
+
+
+def _parse_cursor(cursor: str | None) -> tuple[str, int]:
+    if not cursor:
+        return "+inf", 0
+    try:
+        top, skip = cursor.split(":")
+        return str(int(top)), int(skip)
+    except ValueError:
+        raise InvalidInput("cursor", "not a cursor this service returned") from None
