@@ -1,100 +1,84 @@
-"""Bench-only ASGI app: the product's `create_app` plus two routes the product must not ship.
+"""The lookup benchmark's two references, served beside `prefstore serve` in the same run.
 
-* `GET /v1/bench/bare` — the ceiling: same middleware stack (API-key auth included; under
-  /v1/ so the same CSRF exclusion applies as to lookups), same scope guard as a lookup,
-  returns `BENCH_BODY_BYTES` bytes of JSON and an ETag, no Redis.
-* `GET /v1/bench/gc` — garbage-collector counters (collections and pause time per generation,
-  measured with `gc.callbacks`), so the benchmark can report what GC cost in each phase.
+* `bench_app:minimal` — (a) a minimal Litestar app: one route, no middleware, no auth,
+  returning the bytes of a stored card (`BENCH_BODY_FILE`) from a constant, with an ETag.
+* `bench_app:raw` — (b) the limit: a raw ASGI callable doing the lookup's work and nothing
+  else — bearer key checked against a dict, `HMGET` (by id) or the lookup script (by phone or
+  email, E.164 / lower-case as sent) through the product's pipelined connection, bytes out.
+  `BENCH_NEAR_CACHE=1` adds an ideal per-process cache of card bytes (no invalidation at
+  all): the most a near-cache could gain, measured on the Zipf pattern.
 
-Served by `scripts/bench_lookup.py` as `bench_app:app` (a factory) under uvicorn or granian.
-Configuration comes from the same PREFSTORE_* environment as the product.
+Both are factories, served by `scripts/bench_lookup.py` under the same server and flags as
+`prefstore serve` (uvicorn, uvloop, httptools, no access log).
 """
 
 from __future__ import annotations
 
-import gc
 import os
-import time
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
-from litestar import Litestar, MediaType, Request, Response, get
-from litestar.datastructures import State
+from litestar import Litestar, MediaType, Response, get
 
-from prefstore.config import Settings
-from prefstore.http.app import create_app
-from prefstore.http.auth import require_scope
-from prefstore.http.deps import services_of
-from prefstore.http.runtime import install_runtime_tuning
+from prefstore.customers.reader import LOOKUP_BY_IDENTIFIER, lookup_arguments
+from prefstore.redis.connection import connect, pipelined_reads
+from prefstore.redis.keyspace import CARD_FIELD_TOUCHPOINT, CARD_FIELD_VERSION, KeySpace
 
 
-def _body(size: int) -> bytes:
-    """Valid JSON of exactly `size` bytes."""
-    filler = max(size - len(b'{"x":""}'), 0)
-    return b'{"x":"' + b"a" * filler + b'"}'
+def minimal() -> Litestar:
+    body = Path(os.environ["BENCH_BODY_FILE"]).read_bytes()
+
+    @get("/bare", media_type=MediaType.JSON)
+    async def bare() -> Response[bytes]:
+        return Response(content=body, media_type=MediaType.JSON, headers={"etag": '"1"'})
+
+    return Litestar(route_handlers=[bare], openapi_config=None)
 
 
-BODY = _body(int(os.environ.get("BENCH_BODY_BYTES", "600")))
+def raw() -> Any:
+    keys = KeySpace(os.environ["PREFSTORE_KEY_PREFIX"])
+    bearer = f"Bearer {os.environ['BENCH_KEY']}".encode()
+    principals = {bearer: "touchpoint"}  # the key check: a dict, as a cache hit is
+    client = connect(os.environ["PREFSTORE_REDIS_URL"], 0.5)
+    reads = pipelined_reads(client)
+    assert reads is not None
+    argv = lookup_arguments(keys, CARD_FIELD_TOUCHPOINT)
+    cache: dict[str, tuple[bytes, bytes]] | None = (
+        {} if os.environ.get("BENCH_NEAR_CACHE") else None
+    )
+    prefix = "/v1/customers/"
 
+    async def read(path: str, query: bytes) -> Any:
+        if path.startswith(prefix):
+            return await reads.execute(
+                "HMGET", keys.card(path[len(prefix) :]), CARD_FIELD_VERSION, CARD_FIELD_TOUCHPOINT
+            )
+        ((kind, value),) = parse_qsl(query.decode("latin-1"))
+        index = keys.identifier(kind, value)
+        return await reads.execute("EVALSHA", LOOKUP_BY_IDENTIFIER.sha, 1, index, *argv)
 
-class GcClock:
-    """Counts collections per generation and their total pause, via `gc.callbacks`."""
-
-    def __init__(self) -> None:
-        self.count = [0, 0, 0]
-        self.seconds = [0.0, 0.0, 0.0]
-        self.worst = [0.0, 0.0, 0.0]
-        self._started = 0.0
-
-    def __call__(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return  # lifespan: nothing to start
+        auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        if principals.get(auth) is None:
+            await send({"type": "http.response.start", "status": 401, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
             return
-        generation = int(info["generation"])
-        spent = time.perf_counter() - self._started
-        self.count[generation] += 1
-        self.seconds[generation] += spent
-        self.worst[generation] = max(self.worst[generation], spent)
+        hit = cache.get(scope["path"]) if cache is not None else None
+        if hit is None:
+            version, body = await read(scope["path"], scope["query_string"])
+            if cache is not None:
+                cache[scope["path"]] = (version, body)
+        else:
+            version, body = hit
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"etag", b'"' + version + b'"'),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "count": list(self.count),
-            "ms": [round(s * 1000, 3) for s in self.seconds],
-            "worst_ms": [round(s * 1000, 3) for s in self.worst],
-            "threshold": list(gc.get_threshold()),
-            "frozen": gc.get_freeze_count(),
-            "tracked": len(gc.get_objects()) if os.environ.get("BENCH_GC_TRACKED") else None,
-        }
-
-
-GC_CLOCK = GcClock()
-
-
-@get("/v1/bench/bare", guards=[require_scope], opt={"scope": "lookup"}, include_in_schema=False)
-async def bare(request: Request[Any, Any, State]) -> Response[bytes]:
-    return Response(content=BODY, media_type=MediaType.JSON, headers={"etag": '"1"'})
-
-
-@get("/v1/bench/gc", guards=[require_scope], opt={"scope": "lookup"}, include_in_schema=False)
-async def gc_stats() -> dict[str, Any]:
-    snapshot = GC_CLOCK.snapshot()
-    GC_CLOCK.worst = [0.0, 0.0, 0.0]
-    return snapshot
-
-
-def app() -> Litestar:
-    """Factory: the product app, tuned exactly as `prefstore serve` tunes it, plus the bench
-    routes. Experiments: `BENCH_NO_TUNING=1` leaves the GC untuned; `BENCH_READS=pool` sends
-    lookups through redis-py's pool instead of the pipelined connection."""
-    application = create_app(Settings.from_env())
-    application.register(bare)
-    application.register(gc_stats)
-    if not os.environ.get("BENCH_NO_TUNING"):
-        install_runtime_tuning(application)
-    if os.environ.get("BENCH_READS") == "pool":
-        # Experiment: lookups through redis-py's pool instead of the pipelined connection.
-        async def pool_reads() -> None:
-            services_of(application.state).reader._reads = None
-
-        application.on_startup.append(pool_reads)
-    gc.callbacks.append(GC_CLOCK)
-    return application
+    return app

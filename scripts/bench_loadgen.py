@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import json
 import random
 import re
@@ -22,15 +23,40 @@ from collections.abc import Callable
 _CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length:\s*(\d+)")
 
 
-def path_maker(kind: str, customers: int, seed: int) -> Callable[[], str]:
+ZIPF_S = 1.1
+
+
+def zipf_cumulative(customers: int, s: float = ZIPF_S) -> list[float]:
+    """Cumulative weights of ranks 1..n under Zipf(s): rank r is customer r - 1."""
+    total, out = 0.0, []
+    for rank in range(1, customers + 1):
+        total += rank**-s
+        out.append(total)
+    return out
+
+
+def path_maker(kind: str, customers: int, seed: int, dist: str = "uniform") -> Callable[[], str]:
     """Random targets across all seeded customers (same scheme as the wrk script)."""
     rng = random.Random(seed)
+    if dist == "zipf":
+        cumulative = zipf_cumulative(customers)
+        top = cumulative[-1]
+
+        def pick() -> int:
+            return min(bisect.bisect_left(cumulative, rng.random() * top), customers - 1)
+    else:
+
+        def pick() -> int:
+            return rng.randrange(customers)
+
     if kind == "bare":
-        return lambda: "/v1/bench/bare"
+        return lambda: "/bare"
     if kind == "id":
-        return lambda: f"/v1/customers/c{rng.randrange(customers):06d}"
+        return lambda: f"/v1/customers/c{pick():06d}"
     if kind == "phone":
-        return lambda: f"/v1/lookup?phone=%2B1212{2_000_000 + rng.randrange(customers)}"
+        return lambda: f"/v1/lookup?phone=%2B1212{2_000_000 + pick()}"
+    if kind == "email":
+        return lambda: f"/v1/lookup?email=user{pick()}%40example.com"
     raise ValueError(kind)
 
 
@@ -64,7 +90,11 @@ async def run(args: argparse.Namespace) -> dict[str, float | int]:
     results = await asyncio.gather(
         *(
             connection(
-                args.host, args.port, args.key, path_maker(args.kind, args.customers, n), deadline
+                args.host,
+                args.port,
+                args.key,
+                path_maker(args.kind, args.customers, n, args.dist),
+                deadline,
             )
             for n in range(args.connections)
         )
@@ -87,7 +117,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--key", required=True)
-    parser.add_argument("--kind", choices=["bare", "id", "phone"], required=True)
+    parser.add_argument("--kind", choices=["bare", "id", "phone", "email"], required=True)
+    parser.add_argument("--dist", choices=["uniform", "zipf"], default="uniform")
     parser.add_argument("--customers", type=int, required=True)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--duration", type=float, default=5.0)

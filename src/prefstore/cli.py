@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import msgspec
 import uvicorn
+import uvloop
 from rich.console import Console
 from rich.table import Table
 
@@ -63,7 +64,10 @@ def serve(settings: Settings, host: str | None, port: int | None, demo: bool) ->
     )
     logging.basicConfig(level=settings.log_level.upper())
     try:
-        asyncio.run(_serve(settings, demo))
+        # uvloop for the whole run: uvicorn's own `loop` setting applies only when uvicorn
+        # creates the loop (`uvicorn.run`), not to `Server.serve()` awaited in ours.
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(_serve(settings, demo))
     except PrefstoreError as exc:
         raise click.ClickException(exc.detail) from exc
 
@@ -75,12 +79,12 @@ async def _serve(settings: Settings, demo: bool) -> None:
         await _first_run(services, demo)
         app = create_app(msgspec.structs.replace(settings, redis_url=url))
         install_runtime_tuning(app)  # GC: see runtime.py and docs/BENCHMARKS.md
-        # uvloop + httptools, as scripts/bench_lookup.py measures it (its `server_command`).
+        # httptools on the uvloop loop `serve` runs (scripts/bench_lookup.py measures it).
         config = uvicorn.Config(
             app,
             host=settings.host,
             port=settings.port,
-            loop="uvloop",
+            loop="none",
             http="httptools",
             log_level=settings.log_level,
             access_log=False,
@@ -138,7 +142,8 @@ def _run(coro: object) -> object:
     multiple=True,
     required=True,
     type=click.Choice(ALL_SCOPES),
-    help="lookup (POS), write (staff apps), import, admin. Repeatable.",
+    help="lookup (POS: contacts masked), contact (+ phones, emails), write (staff apps), "
+    "import, admin. Repeatable.",
 )
 @click.pass_obj
 def keys_create(settings: Settings, name: str, scopes: tuple[str, ...]) -> None:

@@ -34,6 +34,29 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """A staff sign-in on the web page lasts this long at most; then staff sign in again."""
     cookie_secure: bool = False
     """Mark the page's cookies Secure (serve the page over HTTPS, then set this)."""
+    erasure_rewrite_seconds: float = 900.0
+    """The bound on an erasure reaching the disk: Redis rewrites its AOF (batched: erasures
+    of the same half-bound share one rewrite), snapshots its RDB where one is configured and
+    resets its slow log within this many seconds of the erasure."""
+    erasure_receipt_days: int = 90
+    """How long an erasure receipt (times of each step, no PII) is kept."""
+    rate_limit_per_key: int = 1200
+    """Requests one API key may make per `rate_limit_window` (every route; 0: no limit).
+    Counted in Redis, so every process serving the same Redis shares the count."""
+    auth_failures_per_address: int = 60
+    """Failed authentications (unknown, revoked or malformed keys) one client address may
+    make per `rate_limit_window` before it gets 429 without its key being checked (0: off)."""
+    rate_limit_window: int = 60
+    """Length in seconds of the fixed windows both rate limits count in."""
+    near_cache: int = 0
+    """Cards (per view) a process keeps in its near-cache for lookups by id (0: off, the
+    default: no gain at 64 connections, docs/BENCHMARKS.md). Redis reports changes to them
+    (client tracking); see `near_cache_seconds`."""
+    near_cache_mb: int = 64
+    """The near-cache's bound in card bytes (MiB), beside its bound in entries."""
+    near_cache_seconds: float = 1.0
+    """No card older than this is served from the near-cache, even if Redis's change reports
+    are lost (normally a change reaches it in the time one message takes)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,4 +80,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             session_secret=env.get("PREFSTORE_SESSION_SECRET") or None,
             session_seconds=int(env.get("PREFSTORE_SESSION_SECONDS", base.session_seconds)),
             cookie_secure=env.get("PREFSTORE_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+            erasure_rewrite_seconds=float(
+                env.get("PREFSTORE_ERASURE_REWRITE_SECONDS", base.erasure_rewrite_seconds)
+            ),
+            erasure_receipt_days=int(
+                env.get("PREFSTORE_ERASURE_RECEIPT_DAYS", base.erasure_receipt_days)
+            ),
+            rate_limit_per_key=int(
+                env.get("PREFSTORE_RATE_LIMIT_PER_KEY", base.rate_limit_per_key)
+            ),
+            auth_failures_per_address=int(
+                env.get("PREFSTORE_AUTH_FAILURES_PER_ADDRESS", base.auth_failures_per_address)
+            ),
+            rate_limit_window=int(env.get("PREFSTORE_RATE_LIMIT_WINDOW", base.rate_limit_window)),
+            near_cache=int(env.get("PREFSTORE_NEAR_CACHE", base.near_cache)),
+            near_cache_mb=int(env.get("PREFSTORE_NEAR_CACHE_MB", base.near_cache_mb)),
+            near_cache_seconds=float(
+                env.get("PREFSTORE_NEAR_CACHE_SECONDS", base.near_cache_seconds)
+            ),
         )

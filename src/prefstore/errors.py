@@ -71,11 +71,37 @@ class Forbidden(PrefstoreError):
     code = "forbidden"
 
 
+class RateLimited(PrefstoreError):
+    """Too many requests for one rate-limit policy (`policy`: its name) in the current window:
+    `limit` requests per `window` seconds; the window ends in `reset` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, policy: str, limit: int, window: int, reset: int) -> None:
+        super().__init__(f"too many requests: {limit} per {window} s; retry in {reset} s")
+        self.policy = policy
+        self.limit = limit
+        self.window = window
+        self.reset = reset
+
+
 class Unavailable(PrefstoreError):
     """The backing store is down, slow, or cannot give the durability asked for."""
 
     code = "unavailable"
 
-    def __init__(self, detail: str, retry_after: int = 1) -> None:
+    def __init__(
+        self,
+        detail: str,
+        retry_after: int = 1,
+        *,
+        outcome: str | None = None,
+        operation_id: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+        self.outcome = outcome
+        """For a write: `not_applied` (failed before anything was sent to commit) or
+        `unknown` (the commit was sent and its answer lost: it may have landed)."""
+        self.operation_id = operation_id
+        """The write's operation id: retried as its `Idempotency-Key`, it is applied once."""

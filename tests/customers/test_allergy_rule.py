@@ -168,5 +168,5 @@ def test_a_restore_line_keeps_what_is_known_now() -> None:
     backup = CustomerRecord(
         id="ada", name="Ada L.", allergies=[Allergy(id="a1", label="Peanuts", severity="allergy")]
     )
-    restored = merge.restored(current, Incoming(line=1, raw={}, restore=backup), [])
+    restored = merge.restored(current, Incoming(line=1, raw={}, restore=backup), [], "import")
     assert (restored.name, restored.version, restored.allergies) == ("Ada L.", 4, [now])

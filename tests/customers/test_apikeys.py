@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from prefstore.config import Settings
-from prefstore.customers.apikeys import KeyStore
+from prefstore.customers.apikeys import KeyStore, effective_scopes
 from prefstore.customers.store import CustomerStore
 from prefstore.errors import InvalidInput, NotFound, Unauthenticated
 from prefstore.redis.keyspace import KeySpace
@@ -59,3 +59,12 @@ async def test_revoked_key_stops_working_within_cache_ttl(
         assert "revoked" in response.json()["detail"]
     listed = await keystore.list()
     assert [k.revoked_at is not None for k in listed] == [True]
+
+
+def test_what_each_scope_implies() -> None:
+    assert effective_scopes(["lookup"]) == {"lookup"}
+    assert effective_scopes(["contact"]) == {"contact", "lookup"}
+    assert effective_scopes(["write"]) == {"write", "contact", "lookup"}
+    assert effective_scopes(["import"]) == {"import"}
+    assert effective_scopes(["admin"]) == {"admin", "write", "contact", "lookup", "import"}
+    assert effective_scopes(["lookup", "import"]) == {"lookup", "import"}

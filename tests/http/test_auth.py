@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+from typing import Any
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import AsyncTestClient
 
+from prefstore.config import Settings
 from prefstore.customers.apikeys import ALL_SCOPES, effective_scopes
 from prefstore.http.auth import PUBLIC_PATHS
+from tests.support.backends import Backend, app_for
 from tests.support.keys import KeyMaker
 
 # The scope each foundation route needs; a route missing here or guarded differently fails.
@@ -95,3 +101,136 @@ async def test_no_key_bad_key_revoked_key_are_401(
             response = await client.request(method, path, headers=headers)
             assert response.status_code == 401, (method, path, headers)
             assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+# ---------------------------------------------------------------- what each scope sees
+# Per key set: (phones and emails as stored, staff-only notes shown), or None for a key that
+# may not read cards at all. The card by id, the card by phone and by email, search cues and
+# recall all follow the same answer.
+SEES: dict[str, tuple[bool, bool] | None] = {
+    "lookup": (False, False),
+    "contact": (True, False),
+    "write": (True, True),
+    "import": None,
+    "admin": (True, True),
+    "lookup+import": (False, False),
+}
+PHONE, EMAIL = "+14155550123", "ada@example.com"
+
+
+@pytest.mark.parametrize("scopes", KEY_SETS, ids=lambda s: "+".join(s))
+async def test_each_scope_sees_the_contact_details_and_notes_it_may(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    keymaker: KeyMaker,
+    scopes: list[str],
+) -> None:
+    admin = await keymaker.headers("admin")
+    created = await client.post(
+        "/v1/customers",
+        json={
+            "id": "ada", "name": "Ada Lovelace", "phones": [PHONE], "emails": [EMAIL],
+            "notes": [{"text": "window seat"}, {"text": "disputed bill", "visibility": "staff"}],
+        },
+        headers=admin,
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    headers = await keymaker.headers(*scopes)
+    sees = SEES["+".join(scopes)]
+    by_id = await client.get("/v1/customers/ada", headers=headers)
+    if sees is None:
+        assert by_id.status_code == 403
+        return
+    full, staff_notes = sees
+    assert by_id.status_code == 200, by_id.text
+    card = by_id.json()
+    phones, emails = ([PHONE], [EMAIL]) if full else (["•••• 0123"], ["a•••@example.com"])
+    assert (card["phones"], card["emails"], card["contacts_masked"]) == (phones, emails, not full)
+    notes = ["disputed bill", "window seat"] if staff_notes else ["window seat"]
+    assert [n["text"] for n in card["notes"]] == notes
+    for query in ({"phone": PHONE}, {"phone": "(415) 555-0123"}, {"email": EMAIL}):
+        found = await client.get("/v1/lookup", params=query, headers=headers)
+        assert found.content == by_id.content, query  # however found, the same view
+    recalled = await client.get("/v1/customers/ada/recall?q=disputed bill", headers=headers)
+    assert bool(recalled.json()["hits"]) == staff_notes
+    for _ in range(100):  # the search index follows the write through the change feed
+        response = await client.get("/v1/search", params={"q": "lovelace"}, headers=headers)
+        if response.json()["hits"]:
+            break
+        await asyncio.sleep(0.02)
+    [hit] = response.json()["hits"]
+    assert (hit["cues"]["phone"], hit["cues"]["email"]) == (phones[0], emails[0])
+
+
+# ---------------------------------------------------------------- rate limits
+LIMITED = {"rate_limit_per_key": 4, "auth_failures_per_address": 3, "rate_limit_window": 86_400}
+"""A day-long window: a test never straddles two windows."""
+
+
+def _limited_app(backend: Backend, settings: Settings) -> Litestar:
+    return app_for(backend, msgspec.structs.replace(settings, **LIMITED))
+
+
+def _assert_rate_limited(response: Any, policy: str, quota: int) -> None:
+    assert response.status_code == 429, response.text
+    assert response.json()["error"] == "rate_limited"
+    reset = int(response.headers["retry-after"])
+    assert 1 <= reset <= LIMITED["rate_limit_window"]
+    assert response.headers["ratelimit-policy"] == f'"{policy}";q={quota};w=86400'
+    assert response.headers["ratelimit"] == f'"{policy}";r=0;t={reset}'
+
+
+async def test_a_key_over_its_limit_gets_429_and_others_are_unaffected(
+    redis_backend: Backend, settings: Settings, keymaker: KeyMaker
+) -> None:
+    busy = await keymaker.headers("lookup")
+    calm = await keymaker.headers("lookup")
+    async with AsyncTestClient(_limited_app(redis_backend, settings)) as client:
+        for _ in range(4):  # the fast path (a lookup) and Litestar's (events) count alike
+            assert (await client.get("/v1/customers/nobody", headers=busy)).status_code == 404
+        for path in ("/v1/customers/nobody", "/v1/lookup?phone=1", "/v1/customers/x/events"):
+            _assert_rate_limited(await client.get(path, headers=busy), "key", 4)
+        assert (await client.get("/v1/customers/nobody", headers=calm)).status_code == 404
+
+
+async def test_failed_authentication_is_limited_per_address(
+    redis_backend: Backend, settings: Settings, keymaker: KeyMaker
+) -> None:
+    good = await keymaker.headers("lookup")
+    async with AsyncTestClient(_limited_app(redis_backend, settings)) as client:
+        assert (await client.get("/v1/customers/nobody", headers=good)).status_code == 404
+        for n in range(3):
+            wrong = {"Authorization": f"Bearer psk_nope{n}_xxxxxxxxxxxxxxxxxxxxxxxx"}
+            assert (await client.get("/v1/customers/nobody", headers=wrong)).status_code == 401
+        for path in ("/v1/customers/nobody", "/v1/customers/x/events"):
+            _assert_rate_limited(await client.get(path, headers=wrong), "auth-failures", 3)
+        # The address may no longer have keys checked; a key already verified still works.
+        assert (await client.get("/v1/customers/nobody", headers=good)).status_code == 404
+
+
+async def test_app_instances_share_the_counter(
+    redis_backend: Backend, settings: Settings, keymaker: KeyMaker
+) -> None:
+    """Each instance counts in Redis (its first request of the window before answering, later
+    ones in the background) and learns the others' counts from Redis's replies: a key can go
+    over its quota only by what the other instance admitted before its count came back."""
+    key = await keymaker.headers("lookup")
+    first, second = _limited_app(redis_backend, settings), _limited_app(redis_backend, settings)
+    statuses = []
+    async with AsyncTestClient(first) as one, AsyncTestClient(second) as two:
+        for client in (one, two, one, two, one, two, one, two):
+            response = await client.get("/v1/customers/nobody", headers=key)
+            statuses.append(response.status_code)
+            await _counted(redis_backend, statuses.count(404))
+    # 4 within the quota, one more admitted by the instance that had not heard of the fourth.
+    assert statuses == [404, 404, 404, 404, 404, 429, 429, 429]
+
+
+async def _counted(backend: Backend, admitted: int) -> None:
+    """Wait until Redis holds every admitted request (the background counts have landed)."""
+    deadline = time.monotonic() + 2
+    total = -1
+    while total != admitted and time.monotonic() < deadline:
+        keys = [k async for k in backend.client.scan_iter(match=f"{backend.prefix}rl:key:*")]
+        total = sum([int(await backend.client.get(k) or 0) for k in keys])
+        await asyncio.sleep(0.02)
+    assert total == admitted

@@ -134,8 +134,15 @@ async def test_events_idempotency_key_and_paging(client: Client, keymaker: KeyMa
     retry = await client.post(
         "/v1/customers/ada/events", json=visit, headers={**staff, "Idempotency-Key": "till-7:991"}
     )
-    assert (first.status_code, retry.status_code) == (201, 200)
-    assert retry.json()["duplicate"] is True
+    # The same Idempotency-Key is the same request: answered with its first outcome.
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json() and retry.json()["duplicate"] is False
+    assert retry.headers["idempotent-replayed"] == "true"
+    # The same event from another till (its operation id, another request): a duplicate.
+    other_till = await client.post(
+        "/v1/customers/ada/events", json={**visit, "operation_id": "till-7:991"}, headers=staff
+    )
+    assert other_till.status_code == 200 and other_till.json()["duplicate"] is True
     for i in range(3):
         await client.post(
             "/v1/customers/ada/events",
@@ -208,3 +215,102 @@ async def test_metrics_need_admin_and_count_requests(client: Client, keymaker: K
     assert (
         await client.get("/metrics", headers=await keymaker.headers("write"))
     ).status_code == 403
+
+
+async def _replayed_once(
+    client: Client, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str]
+) -> tuple[int, Any]:
+    """Send a write twice with one Idempotency-Key: the second answer is the first."""
+    first = await client.request(method, path, json=body, headers=headers)
+    again = await client.request(method, path, json=body, headers=headers)
+    assert first.status_code in (200, 201), (path, first.text)
+    assert (again.status_code, again.content) == (first.status_code, first.content), path
+    assert again.headers["idempotent-replayed"] == "true", path
+    assert "idempotent-replayed" not in first.headers
+    return first.status_code, first.json()
+
+
+async def test_every_write_route_applies_a_keyed_request_once(
+    client: Client, keymaker: KeyMaker
+) -> None:
+    staff = await keymaker.headers("write")
+
+    def key(name: str) -> dict[str, str]:
+        return {**staff, "Idempotency-Key": f"k-{name}"}
+
+    _s, made = await _replayed_once(client, "POST", "/v1/customers", {"name": "Bo"}, key("new"))
+    cid = made["id"]  # no id sent: derived from the key, so the retry found it
+    base = f"/v1/customers/{cid}"
+    await _replayed_once(client, "PATCH", base, {"city": "Leeds"}, key("patch"))
+    _s, card = await _replayed_once(
+        client, "POST", f"{base}/allergies", {"label": "Peanuts"}, key("allergy")
+    )
+    allergy = card["allergies"][0]["id"]
+    await _replayed_once(
+        client, "PATCH", f"{base}/allergies/{allergy}", {"severity": "severe"}, key("change")
+    )
+    _s, card = await _replayed_once(
+        client, "POST", f"{base}/preferences", {"label": "Oat milk"}, key("like")
+    )
+    like = card["likes"][0]["id"]
+    _s, card = await _replayed_once(client, "POST", f"{base}/notes", {"text": "hi"}, key("note"))
+    note = card["notes"][0]["id"]
+    for kind, item in (("allergies", allergy), ("preferences", like), ("notes", note)):
+        await _replayed_once(client, "DELETE", f"{base}/{kind}/{item}", None, key(kind))
+    status, _b = await _replayed_once(
+        client, "POST", f"{base}/events", {"type": "visit"}, key("visit")
+    )
+    assert status == 201
+    now = (await client.get(base, headers=staff)).json()
+    # create, patch, allergy, change, like, note, three removals, the visit: 10 versions.
+    assert now["version"] == 10 and now["history"]["visits"] == 1
+    audit = await client.get(f"{base}/audit", headers=await keymaker.headers("admin"))
+    assert len(audit.json()["entries"]) == 10
+
+
+async def test_a_key_sent_with_another_request_is_refused(
+    client: Client, keymaker: KeyMaker
+) -> None:
+    staff = await keymaker.headers("write")
+    await client.post("/v1/customers", json=ADA, headers=staff)
+    keyed = {**staff, "Idempotency-Key": "note-1"}
+    first = await client.post("/v1/customers/ada/notes", json={"text": "one"}, headers=keyed)
+    assert first.status_code == 201
+    for path, body in (("notes", {"text": "two"}), ("preferences", {"label": "tea"})):
+        other = await client.post(f"/v1/customers/ada/{path}", json=body, headers=keyed)
+        assert other.status_code == 422, other.text
+        assert other.json()["field"] == "Idempotency-Key"
+    card = (await client.get("/v1/customers/ada", headers=staff)).json()
+    assert [n["text"] for n in card["notes"]] == ["one"] and card["likes"] == []
+
+
+async def test_event_with_body_id_and_key_retried_with_key_only_is_stored_once(
+    client: Client, keymaker: KeyMaker
+) -> None:
+    """Found 16: the body's operation_id and the Idempotency-Key name one operation."""
+    staff = await keymaker.headers("write")
+    await client.post("/v1/customers", json=ADA, headers=staff)
+    keyed = {**staff, "Idempotency-Key": "req-7"}
+    visit = {"type": "visit", "location": "Soho"}
+    first = await client.post(
+        "/v1/customers/ada/events", json={**visit, "operation_id": "pos-1"}, headers=keyed
+    )
+    retry = await client.post("/v1/customers/ada/events", json=visit, headers=keyed)
+    assert first.status_code == 201
+    assert (retry.status_code, retry.json()) == (201, first.json())
+    assert retry.headers["idempotent-replayed"] == "true"
+    other_id = {**visit, "operation_id": "pos-2"}
+    refused = await client.post("/v1/customers/ada/events", json=other_id, headers=keyed)
+    assert refused.status_code == 422 and refused.json()["field"] == "operation_id"
+    changed = await client.post(
+        "/v1/customers/ada/events", json={**visit, "location": "Leeds"}, headers=keyed
+    )
+    assert changed.status_code == 422 and changed.json()["field"] == "Idempotency-Key"
+    by_body = await client.post(
+        "/v1/customers/ada/events", json={**visit, "operation_id": "pos-1"}, headers=staff
+    )
+    assert by_body.status_code == 200 and by_body.json()["duplicate"] is True
+    events = (await client.get("/v1/customers/ada/events", headers=staff)).json()["events"]
+    assert [e["id"] for e in events] == ["pos-1"]
+    card = (await client.get("/v1/customers/ada", headers=staff)).json()
+    assert card["history"]["visits"] == 1

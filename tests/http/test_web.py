@@ -20,6 +20,7 @@ from prefstore.http.web.routes import STATIC_DIR
 from prefstore.http.web.session import SESSION_COOKIE
 from prefstore.redis.keyspace import KeySpace
 from tests.support.backends import Backend, app_for
+from tests.support.keyspace import blobs, snapshot
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 ENTRY = "+popcorn -pretzels !peanuts #vip window seat please"
@@ -352,3 +353,81 @@ async def test_search_from_the_page_uses_the_live_index(web: Client, keys: KeySt
     assert (await web.get("/ui/search", params={"q": "+"})).json()["hits"] == []
     too_long = await web.get("/ui/search", params={"q": "x" * 101})
     assert too_long.status_code == 400
+
+
+async def test_undo_after_an_erasure_and_a_recreated_id_is_refused_and_leaves_no_trace(
+    web: Client, keys: KeyStore, keymaker: Any, redis_backend: Backend
+) -> None:
+    """Found item 2: undo used to be found by customer id alone, from the session, which held
+    the erased person's allergy and note for 8 h; pressed after the id was re-created for a
+    new person, it wrote the erased person's health data onto the new card."""
+    admin = await keymaker.headers("admin")
+    body = {"id": "rose", "name": "Rosalind Franklin"}
+    assert (await web.post("/v1/customers", json=body, headers=admin)).status_code == 201
+    allergy = {"label": "sesame", "severity": "allergy"}
+    added = await web.post("/v1/customers/rose/allergies", json=allergy, headers=admin)
+    assert added.status_code == 201
+    await sign_in(web, keys)
+    # Upgrading the known allergy: what undo must put back is the allergy as it was.
+    entry = "!!sesame recovering from surgery, no visitors"
+    saved = await web.post("/ui/customers/rose/entries", json={"text": entry}, headers=csrf(web))
+    assert saved.status_code == 201 and saved.json()["undo"] is True
+    traces = (b"sesame", b"surgery", b"Rosalind")
+
+    def in_sessions(found: dict[bytes, Any]) -> list[bytes]:
+        prefix = f"{redis_backend.prefix}session".encode()
+        held = [repr(v).encode() for k, v in found.items() if k.startswith(prefix)]
+        return [t for blob in held for t in traces if t in blob]
+
+    state = await snapshot(redis_backend.client, redis_backend.prefix)
+    assert any(k.startswith(f"{redis_backend.prefix}session".encode()) for k in state)
+    assert in_sessions(state) == [], "the session holds only a pointer"
+    undo_key = KeySpace(redis_backend.prefix).undo("rose").encode()
+    assert b"sesame" in repr(state[undo_key]).encode(), "the undo lives with the customer"
+
+    assert (await web.delete("/v1/customers/rose", headers=admin)).status_code == 200
+    after_erasure = await snapshot(redis_backend.client, redis_backend.prefix)
+    assert undo_key not in after_erasure, "erasure deletes the undo with the rest"
+    newcomer = {"id": "rose", "name": "Rose Newcomer"}
+    assert (await web.post("/v1/customers", json=newcomer, headers=admin)).status_code == 201
+
+    undone = await web.post("/ui/undo", headers=csrf(web))
+    assert undone.status_code == 409, undone.text
+    card = (await web.get("/v1/customers/rose", headers=admin)).json()
+    assert card["name"] == "Rose Newcomer" and card["version"] == 1, card
+    assert card["allergies"] == [] and card["notes"] == []
+    final = await snapshot(redis_backend.client, redis_backend.prefix)
+    assert in_sessions(final) == []
+    assert not any(t in blob for blob in blobs(final) for t in traces)
+    assert (await web.post("/ui/undo", headers=csrf(web))).status_code == 404, "spent"
+
+
+async def test_undo_takes_back_the_sessions_last_entry_only(web: Client, keys: KeyStore) -> None:
+    await sign_in(web, keys)
+    first = await new_customer(web, "Jon Smith")
+    for text in ("+tea", "+jam"):
+        added = await web.post(
+            f"/ui/customers/{first}/entries", json={"text": text}, headers=csrf(web)
+        )
+        assert added.status_code == 201
+    undone = await web.post("/ui/undo", headers=csrf(web))
+    assert undone.status_code == 200
+    assert [p["label"] for p in undone.json()["card"]["likes"]] == ["tea"]
+    assert (await web.post("/ui/undo", headers=csrf(web))).status_code == 404
+
+
+async def test_failed_sign_ins_are_limited_per_address(
+    redis_backend: Backend, settings: Settings
+) -> None:
+    """The page's sign-in checks keys as the API does: guessing keys there trips the same
+    per-address limit (429 with Retry-After), and no key is checked past it."""
+    limited = msgspec.structs.replace(settings, auth_failures_per_address=3)
+    async with AsyncTestClient(app_for(redis_backend, limited)) as page:
+        assert (await page.get("/")).status_code == 200
+        for n in range(3):
+            wrong = {"key": f"psk_nope{n}_xxxxxxxxxxxxxxxxxxxxxxxx"}
+            response = await page.post("/ui/session", json=wrong, headers=csrf(page))
+            assert response.status_code == 401, response.text
+        refused = await page.post("/ui/session", json=wrong, headers=csrf(page))
+        assert refused.status_code == 429, refused.text
+        assert int(refused.headers["retry-after"]) > 0

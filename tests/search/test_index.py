@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from prefstore.customers.cards import mask_email, mask_phone
 from prefstore.models.records import CustomerRecord
 from prefstore.search.index import SearchIndex
 from prefstore.search.query import parse_query
-from prefstore.search.scoring import mask_email, mask_phone
 
 PEOPLE = [
     ("jsmith", "John Smith", "john.smith@example.com", "+14155554471"),

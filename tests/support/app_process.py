@@ -20,11 +20,15 @@ class Server:
     url: str
     prefix: str
     redis_url: str
+    pid: int = 0
 
 
 @contextmanager
-def app_process(redis_url: str, prefix: str) -> Iterator[Server]:
-    """Start the app on this Redis and key prefix; stop it on exit."""
+def app_process(
+    redis_url: str, prefix: str, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Start the app on this Redis and key prefix; stop it on exit. `settings`: more
+    `PREFSTORE_*` environment variables (they win over the defaults here)."""
     port = free_port()
     env = {
         **os.environ,
@@ -32,6 +36,7 @@ def app_process(redis_url: str, prefix: str) -> Iterator[Server]:
         "PREFSTORE_KEY_PREFIX": prefix,
         "PREFSTORE_KEY_CACHE_SECONDS": "0.5",
         "PREFSTORE_LOG_LEVEL": "warning",
+        **(settings or {}),
     }
     process = subprocess.Popen(
         [
@@ -52,7 +57,7 @@ def app_process(redis_url: str, prefix: str) -> Iterator[Server]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process)
-        yield Server(url=url, prefix=prefix, redis_url=redis_url)
+        yield Server(url=url, prefix=prefix, redis_url=redis_url, pid=process.pid)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -70,3 +75,29 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError("the app did not become ready")
+
+
+def import_children(server_pid: int) -> list[int]:
+    """The pids of the HTTP imports' child processes of the app with `server_pid`: the
+    children of its multiprocessing forkserver (`transfer/child.py`)."""
+    forkservers = [
+        pid
+        for pid, (ppid, cmd) in _processes().items()
+        if ppid == server_pid and "forkserver" in cmd
+    ]
+    return [pid for pid, (ppid, _cmd) in _processes().items() if ppid in forkservers]
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line), from /proc."""
+    found: dict[int, tuple[int, str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat, open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+                found[int(entry)] = (ppid, cmd.read().replace(b"\0", b" ").decode(errors="replace"))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found

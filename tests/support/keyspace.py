@@ -7,11 +7,19 @@ from typing import Any
 from redis.asyncio import Redis
 
 
+def is_rate_counter(key: bytes, prefix: str) -> bool:
+    """Rate-limit counters (`KeySpace.rate_counter`) count requests, they are not data: every
+    request changes them, so state comparisons leave them out."""
+    return key.startswith(f"{prefix}rl:".encode())
+
+
 async def snapshot(redis: Redis, prefix: str) -> dict[bytes, Any]:
     """Every key under the prefix with its value, comparable between runs: sets sorted,
     sorted sets with their scores, stream entries without their ids."""
     state: dict[bytes, Any] = {}
     async for key in redis.scan_iter(match=f"{prefix}*", count=1000):
+        if is_rate_counter(key, prefix):
+            continue
         kind = _text(await redis.type(key))
         if kind == "string":
             state[key] = await redis.get(key)

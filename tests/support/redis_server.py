@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import time
@@ -73,6 +74,17 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(timeout=10)
         self.process = None
+
+    def stall(self) -> None:
+        """Stop answering (SIGSTOP) while keeping every connection open, as a server stuck
+        in a long fork, a swap storm or a paused VM would: commands sent meanwhile wait in
+        the socket buffers and are run on `resume`."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def kill(self) -> None:
         """Die without a clean shutdown, as a crash would."""

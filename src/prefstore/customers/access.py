@@ -27,12 +27,18 @@ class Principal:
     name: str
     scopes: frozenset[str]
     view: View
-    """Which card view they may read; decided once, when the key is verified, so the lookup
-    path reads a field rather than deciding again on every request."""
+    """Which card view they may read (the same masking for search cues and recall); decided
+    once, when the key is verified, so the lookup path reads a field rather than deciding
+    again on every request."""
 
     @classmethod
     def of(cls, key_id: str, name: str, scopes: frozenset[str]) -> Principal:
-        return cls(key_id, name, scopes, "staff" if "write" in scopes else "touchpoint")
+        """`scopes` are the effective ones (`apikeys.effective_scopes`): staff-only notes for
+        `write`, phones and emails in full for `contact`, else the masked touchpoint view."""
+        view: View = (
+            "staff" if "write" in scopes else "contact" if "contact" in scopes else "touchpoint"
+        )
+        return cls(key_id, name, scopes, view)
 
 
 class KeyCache:
@@ -42,6 +48,14 @@ class KeyCache:
         self._keystore = keystore
         self._ttl = ttl
         self._entries: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+
+    def cached(self, key: str) -> Principal | None:
+        """The key's Principal if it was verified less than `ttl` ago; no Redis, no await
+        (the lookup path's authentication)."""
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return None
 
     async def principal(self, key: str) -> Principal:
         now = time.monotonic()

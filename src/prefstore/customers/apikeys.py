@@ -24,13 +24,20 @@ from prefstore.redis.keyspace import KeySpace
 
 KEY_PREFIX = "psk_"
 ALL_SCOPES: tuple[Scope, ...] = get_args(Scope)
-# What each scope also allows: a staff app (write) reads cards too; admin may do anything.
+# What each scope also allows. `contact` is `lookup` with phones and emails in full (a call
+# centre calls people back; a till does not); a staff app (write) reads cards with contact
+# details, since it is where they are corrected; admin may do anything. Which card view a
+# caller gets follows from these (`access.Principal.of`).
 IMPLIED: dict[str, frozenset[str]] = {
     "lookup": frozenset({"lookup"}),
-    "write": frozenset({"write", "lookup"}),
+    "contact": frozenset({"contact", "lookup"}),
+    "write": frozenset({"write", "contact", "lookup"}),
     "import": frozenset({"import"}),
-    "admin": frozenset({"admin", "write", "lookup", "import"}),
+    "admin": frozenset({"admin", "write", "contact", "lookup", "import"}),
 }
+
+REFUSED_KEY = "unknown or revoked API key"
+"""The one answer for a key that is not valid now, whatever the reason."""
 
 
 def effective_scopes(scopes: Iterable[str]) -> frozenset[str]:
@@ -107,6 +114,8 @@ class KeyStore:
         return self._info(key_id, entry)
 
     async def verify(self, key: str) -> ApiKeyInfo:
+        # One message for an unknown and a revoked key: the answer must not tell a holder of
+        # a revoked key (or a guesser) which ids exist.
         """The key's info if it is valid and not revoked; else Unauthenticated."""
         key_id = _parse(key)
         if key_id is None:
@@ -115,9 +124,9 @@ class KeyStore:
             entry = bytes_dict(await self._redis.hgetall(self._keys.api_key(key_id)))
         stored = entry.get(b"hash", b"").decode()
         if not entry or not hmac.compare_digest(stored, _digest(key)):
-            raise Unauthenticated("unknown API key")
+            raise Unauthenticated(REFUSED_KEY)
         if entry.get(b"revoked_at"):
-            raise Unauthenticated("revoked API key")
+            raise Unauthenticated(REFUSED_KEY)
         return self._info(key_id, entry)
 
     @staticmethod

@@ -1,40 +1,101 @@
 """Rendering a customer record into the pre-encoded card views touchpoints read.
 
-Rendering happens at write time; a read returns these bytes untouched.
+Rendering happens at write time; a read returns these bytes untouched. There is one view per
+kind of caller (`access.Principal.of` decides which a caller gets):
+
+| view         | staff-only notes | phones and emails | who                          |
+|--------------|------------------|-------------------|------------------------------|
+| `touchpoint` | no               | masked            | `lookup` keys (a till)       |
+| `contact`    | no               | in full           | `contact` keys (call centre) |
+| `staff`      | yes              | in full           | `write` and `admin` keys     |
+
+Search cues mask with the same functions (`search/scoring.py`), so a caller sees the same
+contact details whether it searched, looked up by id or looked up by an identifier.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
 from prefstore.models.fields import SEVERITY_RANK
 from prefstore.models.records import CustomerRecord, Note
 from prefstore.models.views import Card, CardHistory, TopItem
-from prefstore.redis.keyspace import CARD_FIELD_STAFF, CARD_FIELD_TOUCHPOINT, CARD_FIELD_VERSION
+from prefstore.redis.keyspace import (
+    CARD_FIELD_CONTACT,
+    CARD_FIELD_STAFF,
+    CARD_FIELD_TOUCHPOINT,
+    CARD_FIELD_VERSION,
+)
 
+View = Literal["touchpoint", "contact", "staff"]
 TOP_ITEMS_ON_CARD = 5
+MASK = "••••"
+CONTACT_VIEWS: frozenset[View] = frozenset({"contact", "staff"})
+"""The views that show phones and emails in full."""
+STAFF_NOTE_VIEWS: frozenset[View] = frozenset({"staff"})
+"""The views that show notes written with `visibility: staff`."""
 _encoder = msgspec.json.Encoder()
+
+
+def mask_phone(phone: str) -> str:
+    """The last four digits: enough for a clerk to confirm "the number ending 4471"."""
+    return f"{MASK} {''.join(ch for ch in phone if ch.isdigit())[-4:]}"
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
 
 
 class RenderedCard(NamedTuple):
     customer_id: str
     version: int
     touchpoint: bytes
-    """JSON card without staff-only notes."""
+    """JSON card without staff-only notes, phones and emails masked."""
+    contact: bytes
+    """JSON card without staff-only notes, phones and emails in full."""
     staff: bytes
     """JSON card with every note."""
+
+    def body(self, view: View) -> bytes:
+        if view == "staff":
+            return self.staff
+        return self.contact if view == "contact" else self.touchpoint
 
 
 def render(record: CustomerRecord, notes_limit: int) -> RenderedCard:
     touchpoint_notes = [n for n in record.notes if n.visibility == "all"]
+    contact = build_card(record, touchpoint_notes, notes_limit)
     return RenderedCard(
         customer_id=record.id,
         version=record.version,
-        touchpoint=_encoder.encode(build_card(record, touchpoint_notes, notes_limit)),
+        touchpoint=_encoder.encode(masked(contact)),
+        contact=_encoder.encode(contact),
         staff=_encoder.encode(build_card(record, record.notes, notes_limit)),
     )
+
+
+def masked(card: Card) -> Card:
+    return msgspec.structs.replace(
+        card,
+        emails=[mask_email(e) for e in card.emails],
+        phones=[mask_phone(p) for p in card.phones],
+        contacts_masked=True,
+    )
+
+
+def masked_bytes(contact_view: bytes) -> bytes:
+    """The touchpoint view from stored contact-view bytes, for a card stored before the
+    touchpoint view was masked (`card_upgrade.py`). Decoded untyped, so a model constraint
+    added since the card was written cannot refuse it; the key order is the `Card` field
+    order, so the bytes equal what `render` makes today (a test holds this)."""
+    card: dict[str, Any] = msgspec.json.decode(contact_view)
+    card["emails"] = [mask_email(e) for e in card.get("emails", [])]
+    card["phones"] = [mask_phone(p) for p in card.get("phones", [])]
+    card["contacts_masked"] = True
+    return _encoder.encode(card)
 
 
 def build_card(record: CustomerRecord, notes: list[Note], notes_limit: int) -> Card:
@@ -69,9 +130,12 @@ def build_card(record: CustomerRecord, notes: list[Note], notes_limit: int) -> C
 
 
 def card_fields(card: RenderedCard) -> dict[bytes, bytes | str]:
-    """The fields of the `{c:id}:card` hash for a rendered card."""
+    """The fields of the `{c:id}:card` hash for a rendered card: every view, so a reader
+    picks one field and never renders. Both write paths (the store's transaction and the
+    importer's batch) write exactly these."""
     return {
         CARD_FIELD_VERSION: str(card.version),
         CARD_FIELD_TOUCHPOINT: card.touchpoint,
+        CARD_FIELD_CONTACT: card.contact,
         CARD_FIELD_STAFF: card.staff,
     }

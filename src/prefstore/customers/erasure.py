@@ -2,6 +2,9 @@
 
 Erasing a customer deletes every key of theirs and remembers a keyed hash of each of their
 identifiers, so that an import does not bring the person back. The audit entry holds no PII.
+The same MULTI writes the erasure's receipt and schedules its disk steps (an AOF rewrite,
+an RDB snapshot where one is configured, a slow-log reset: `customers/disk_erasure.py`),
+so that what was deleted from memory also leaves Redis's files within the stated bound.
 """
 
 from __future__ import annotations
@@ -10,28 +13,32 @@ import secrets
 
 from redis.asyncio.client import Pipeline
 
+from prefstore.customers.erasure_receipts import ErasurePolicy, ErasureReceipts, now_ms
 from prefstore.customers.transaction import (
     Transactions,
     existing,
 )
 from prefstore.models.records import ChangeEntry, CustomerRecord
 from prefstore.models.views import Erased
-from prefstore.redis.connection import as_bytes, translated_errors
+from prefstore.redis.connection import as_bytes, as_text, translated_errors
 from prefstore.redis.keyspace import decode_record, identifier_keys, suppression_hashes
 
 
 class Erasure:
-    def __init__(self, transactions: Transactions) -> None:
+    def __init__(self, transactions: Transactions, policy: ErasurePolicy | None = None) -> None:
         self._tx = transactions
         self._redis = transactions.redis
         self._keys = transactions.keys
         self._salt: bytes | None = None
+        self.receipts = ErasureReceipts(self._redis, self._keys, policy or ErasurePolicy())
 
     async def erase(self, customer_id: str, *, actor: str) -> Erased:
         """Remove every trace of the person and suppress their identifiers."""
         salt = await self.suppression_salt()
+        # Random, so the receipt's id says nothing about whom it was for.
+        erasure_id = f"er_{secrets.token_hex(12)}"
 
-        async def attempt(pipe: Pipeline, raw: bytes | None) -> Erased:
+        async def attempt(pipe: Pipeline, raw: bytes | None) -> tuple[Erased, str]:
             record = existing(customer_id, decode_record(raw) if raw else None)
             index_keys = list(identifier_keys(self._keys, record))
             hashes = suppression_hashes(record, salt)
@@ -46,11 +53,20 @@ class Erasure:
                 actor=actor,
                 at=self._tx.storage.clock(),
             )
+            self.receipts.queue(pipe, erasure_id, now_ms())
             self._tx.append_change(pipe, entry)
-            await pipe.execute()
-            return Erased(id=customer_id, erased_at=self._tx.storage.clock())
+            replies = await pipe.execute()
+            erased = Erased(
+                id=customer_id,
+                erased_at=self._tx.storage.clock(),
+                erasure_id=erasure_id,
+                receipt=f"/v1/erasures/{erasure_id}",
+            )
+            return erased, as_text(replies[-1])  # the change-feed entry's id (XADD)
 
-        return await self._tx.optimistic(customer_id, attempt)
+        erased, feed_entry = await self._tx.optimistic(customer_id, attempt)
+        await self.receipts.note_feed_entry(erasure_id, feed_entry)
+        return erased
 
     async def suppression_salt(self) -> bytes:
         """A per-deployment secret keying the suppression hashes (so the set cannot be

@@ -3,6 +3,12 @@
 Events live in a sorted set per customer, scored by time; a set of operation ids makes a
 retried write count once. Recording one also folds it into the record's running history,
 in the same transaction.
+
+Two ids, two jobs. The event's id (body `operation_id`, else the `Idempotency-Key`, else one
+made here) names the real-world event: two tills sending the same one record it once, and the
+second hears `duplicate: true`. The `Idempotency-Key` names the HTTP request: sent again, it
+is answered with the first outcome, whatever the body's `operation_id` (`idempotency.py`).
+So a request sent with both and retried with either is recorded once.
 """
 
 from __future__ import annotations
@@ -10,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from redis.asyncio.client import Pipeline
 
 from prefstore.customers import rules
+from prefstore.customers.idempotency import Operation
 from prefstore.customers.transaction import Mutation, Transactions, Written, existing
 from prefstore.errors import InvalidInput, NotFound
 from prefstore.models.inputs import EventInput
@@ -46,10 +54,14 @@ class EventLog:
         data: EventInput,
         *,
         actor: str,
-        operation_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> tuple[Written, Event, bool]:
         """Record an event once per operation id; returns (card, event, duplicate)."""
-        op_id = data.operation_id or operation_id or f"auto:{rules.new_id()}"
+        # The body's operation_id names the operation as the key does, so it is no part of
+        # what the key must be sent with: a retry may carry either or both.
+        asked = msgspec.structs.replace(data, operation_id=None)
+        op = Operation.of(idempotency_key, "event", customer_id, asked)
+        op_id = data.operation_id or op.id
         event = rules.event_from(data, op_id, actor, self._tx.storage.clock())
         ops_key = self._keys.operations(customer_id)
         duplicate = False
@@ -67,9 +79,14 @@ class EventLog:
                 f"event.{event.type}",
                 ["events"],
                 [self._event_command(customer_id, event)],
+                event=event,
             )
 
-        written = await self._tx.run(customer_id, build, actor=actor)
+        written = await self._tx.run(customer_id, build, actor=actor, op=op)
+        if written.replayed and written.event is not None:
+            if data.operation_id not in (None, written.event.id):
+                raise InvalidInput("operation_id", "differs from the one sent with this key")
+            return written, written.event, False
         if duplicate:
             # A retry: answer with what was recorded the first time, not the retry's copy.
             event = await self._stored_event(customer_id, op_id) or event

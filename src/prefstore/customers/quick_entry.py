@@ -47,7 +47,15 @@ class Effect(msgspec.Struct, kw_only=True):
 
 
 class Undo(msgspec.Struct, kw_only=True):
+    """How to take one entry back, and which change it takes back: the entry's id, and the
+    record it was made on (its creation time: a re-created id is another record) at which
+    version. Kept in the customer's own keys (`customers/desk.py`), never in a session."""
+
     customer_id: str
+    entry_id: str = ""
+    version: int = 0
+    """The record's version the entry produced."""
+    record_created_at: datetime | None = None
     allergy_ids: list[str] = []
     preference_ids: list[str] = []
     note_ids: list[str] = []
@@ -58,6 +66,11 @@ class Undo(msgspec.Struct, kw_only=True):
     @property
     def empty(self) -> bool:
         return not (self.allergy_ids or self.preference_ids or self.note_ids or self.tags)
+
+    def undoes_on(self, record: CustomerRecord) -> bool:
+        """Whether `record` is the one this entry changed (same creation, at or after the
+        entry's version): not a record re-created under the same id after an erasure."""
+        return record.created_at == self.record_created_at and record.version >= self.version
 
 
 def effects(record: CustomerRecord, entry: Entry) -> list[Effect]:
@@ -72,7 +85,9 @@ def apply(
     record: CustomerRecord, entry: Entry, actor: str, now: datetime
 ) -> tuple[list[str], Undo]:
     """Apply `entry` to `record` in place; return the changed field names and the undo."""
-    undo = Undo(customer_id=record.id)
+    undo = Undo(
+        customer_id=record.id, version=record.version + 1, record_created_at=record.created_at
+    )
     changed: set[str] = set()
     for item in entry.items:
         if _place(record, item, actor, now, undo).outcome != "known":

@@ -8,12 +8,16 @@ figures are in docs/BENCHMARKS.md), else through redis-py (fakeredis, TLS).
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
-from prefstore.customers.identifiers import normalise_email, normalise_other, normalise_phone
+from prefstore.customers.card_upgrade import CardUpgrade
+from prefstore.customers.cards import View as View  # re-exported: the lookup names its view
+from prefstore.customers.identifiers import fast_email, normalise_other, normalise_phone
+from prefstore.customers.nearcache import CardBytes as CardBytes  # re-exported: the answer
+from prefstore.customers.nearcache import NearCache
 from prefstore.errors import Unavailable
 from prefstore.redis.connection import (
     OUTAGE_ERRORS,
@@ -24,15 +28,19 @@ from prefstore.redis.connection import (
     translated_errors,
 )
 from prefstore.redis.keyspace import (
+    CARD_FIELD_CONTACT,
     CARD_FIELD_STAFF,
     CARD_FIELD_TOUCHPOINT,
     CARD_FIELD_VERSION,
     KeySpace,
 )
 
-View = Literal["touchpoint", "staff"]
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-_FIELDS: dict[str, bytes] = {"touchpoint": CARD_FIELD_TOUCHPOINT, "staff": CARD_FIELD_STAFF}
+_FIELDS: dict[View, bytes] = {
+    "touchpoint": CARD_FIELD_TOUCHPOINT,
+    "contact": CARD_FIELD_CONTACT,
+    "staff": CARD_FIELD_STAFF,
+}
 
 # KEYS[1] = identifier index key.
 # ARGV: card key head, card key tail (card key = head .. id .. tail), version field, view
@@ -55,19 +63,22 @@ def lookup_arguments(keys: KeySpace, view_field: bytes) -> tuple[bytes, ...]:
     return head.encode(), tail.encode(), CARD_FIELD_VERSION, view_field
 
 
-class CardBytes(NamedTuple):
-    version: bytes
-    body: bytes
+VIEWS: tuple[View, ...] = tuple(_FIELDS)
 
 
 class CardReader:
-    def __init__(self, redis: Redis, keys: KeySpace, region: str) -> None:
+    def __init__(
+        self, redis: Redis, keys: KeySpace, region: str, near: NearCache | None = None
+    ) -> None:
         self._redis = redis
+        self._near = near
+        """Card bytes of this process, by card key and view (`nearcache.py`); None: off."""
         self._reads = pipelined_reads(redis)
         self._keys = keys
         self._region = region
         # The script's ARGV per view, built once: the lookup is the hot path.
         self._lookup_argv = {view: lookup_arguments(keys, field) for view, field in _FIELDS.items()}
+        self._upgrade = CardUpgrade(redis, keys)
 
     async def _call(self, *args: object) -> Any:
         """One read command. Errors are translated here rather than with the
@@ -82,14 +93,38 @@ class CardReader:
 
     async def by_id(self, customer_id: str, view: View) -> CardBytes | None:
         key = self._keys.card(customer_id)
+        near = self._near
+        fill = None
+        if near is not None:
+            if (cached := near.get(key, view)) is not None:
+                return cached
+            fill = near.begin(key, view)
         version, body = await self._call("HMGET", key, CARD_FIELD_VERSION, _FIELDS[view])
-        return CardBytes(as_bytes(version), as_bytes(body)) if body is not None else None
+        if body is None:  # no card, or one stored before this view existed
+            return None if version is None else await self._upgraded(customer_id, view)
+        found = CardBytes(as_bytes(version), as_bytes(body))
+        if fill is not None:
+            near.fill(fill, found)  # type: ignore[union-attr]
+        return found
+
+    def forget(self, customer_id: str) -> None:
+        """This process changed or erased the customer: its cached card goes now, before
+        the caller can ask for it again (Redis's message may come later)."""
+        if self._near is not None:
+            self._near.invalidate(self._keys.card(customer_id))
+
+    async def _upgraded(self, customer_id: str, view: View) -> CardBytes | None:
+        """The view of a card stored before it existed, derived (never a fuller view)."""
+        found = await self._upgrade.view(customer_id, _FIELDS[view])
+        return CardBytes(*found) if found is not None else None
 
     def identifier_key(self, kind: str, raw: str) -> str:
         if kind == "phone":
             value = normalise_phone(raw, self._region, "phone")
         elif kind == "email":
-            value = normalise_email(raw, "email")
+            # The same rule as without email-validator's ~50 µs for the
+            # plain addresses touchpoints send (tests/customers/test_identifiers.py).
+            value = fast_email(raw, "email")
         else:
             value = normalise_other(kind, raw, kind)
         return self._keys.identifier(kind, value)
@@ -117,9 +152,16 @@ class CardReader:
         except redis_errors.NoScriptError:  # a restarted or flushed Redis: send the source
             source = LOOKUP_BY_IDENTIFIER.source
             found = await self._call("EVAL", source, 1, identifier_key, *argv)
-        if not found or found[1] is None:
+        if not found:
             return None
+        if found[1] is None:  # a card stored before this view existed: the slow way, once
+            return None if found[0] is None else await self._by_owner(identifier_key, view)
         return CardBytes(as_bytes(found[0]), as_bytes(found[1]))
+
+    async def _by_owner(self, identifier_key: str, view: View) -> CardBytes | None:
+        async with translated_errors():
+            owner = await self._redis.get(identifier_key)
+        return None if owner is None else await self.by_id(as_text(owner), view)
 
     async def by_identifier_two_trips(self, kind: str, raw: str, view: View) -> CardBytes | None:
         """The same lookup without a script, for Redis Cluster (index and card in two slots)."""

@@ -1,7 +1,8 @@
 """API input → a new record, or a patch of its profile (pure; no I/O).
 
 Identifiers are normalised through `identifiers.py`; items (allergies, preferences, notes)
-are built and placed by the record rules (`rules.py`). Errors name the input field.
+are built and placed by the record rules (`rules.py`), which also hold the limits a record
+keeps. Errors name the input field.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def record_from_create(
             notes.append(rules.note_from(n, actor, now))
         except InvalidInput as exc:
             raise nested("notes", i, exc) from None
-    return CustomerRecord(
+    rules.check_items(allergies, preferences, notes)
+    record = CustomerRecord(
         id=data.id or rules.new_id(),
         name=rules.clean_text(data.name, "name"),
         emails=emails_of(data.emails),
@@ -79,6 +81,8 @@ def record_from_create(
         version=1,
         city=" ".join((data.city or "").split()) or None,
     )
+    rules.check_profile(record.emails, record.phones, record.identifiers, record.tags)
+    return record
 
 
 def apply_patch(record: CustomerRecord, patch: CustomerPatch, region: str) -> list[str]:
@@ -104,4 +108,5 @@ def apply_patch(record: CustomerRecord, patch: CustomerPatch, region: str) -> li
         put("dates", dict(patch.dates))
     if patch.city is not None:
         put("city", " ".join(patch.city.split()) or None)
+    rules.check_profile(record.emails, record.phones, record.identifiers, record.tags)
     return changed

@@ -59,6 +59,11 @@ class Entry(msgspec.Struct, kw_only=True):
 
 def parse(text: str) -> Entry:
     """Parse one line of shorthand. Raises InvalidInput('text', …) on input it cannot save."""
+    # Length first: nothing else (NFC included) looks at an over-long entry. Every step
+    # below is one pass over the text (no regex), so a pathological line costs what its
+    # length does.
+    if len(text) > MAX_TEXT:
+        raise InvalidInput("text", f"at most {MAX_TEXT} characters (this has {len(text)})")
     text = unicodedata.normalize("NFC", text)
     if len(text) > MAX_TEXT:
         raise InvalidInput("text", f"at most {MAX_TEXT} characters (this has {len(text)})")

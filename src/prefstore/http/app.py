@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig
 from redis.asyncio import Redis
 
 from prefstore import __version__
@@ -18,13 +19,16 @@ from prefstore.config import Settings
 from prefstore.http.auth import ApiKeyMiddleware
 from prefstore.http.customers import CustomerController
 from prefstore.http.deps import DEPENDENCIES, STATE_KEY
+from prefstore.http.erasures import ERASURE_ROUTES
 from prefstore.http.errors import exception_handlers
+from prefstore.http.fast import install_fast_lookup
 from prefstore.http.health import healthz, metrics, readyz
 from prefstore.http.imports import create_import
 from prefstore.http.lookup import LOOKUP_ROUTES
+from prefstore.http.metrics import PROMETHEUS, RouteMetrics
 from prefstore.http.runtime import install_runtime_tuning
 from prefstore.http.search import SEARCH_ROUTES
-from prefstore.http.web import web_setup
+from prefstore.http.web import DOCS_ASSETS, web_setup
 from prefstore.http.web.session import SESSION_STORE
 from prefstore.redis.connection import connect
 from prefstore.redis.embedded import EmbeddedRedis
@@ -37,7 +41,17 @@ def _openapi() -> OpenAPIConfig:
         version=__version__,
         description="What we know about the person in front of you: allergies first.",
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        # Swagger UI only, from the pinned package's own files (no CDN script on the staff
+        # page's origin); Scalar ships no locally servable assets, so it is gone.
+        render_plugins=[
+            SwaggerRenderPlugin(
+                js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+                path=["/", "/swagger"],
+            )
+        ],
         components=Components(
             security_schemes={
                 "apiKey": SecurityScheme(type="http", scheme="bearer", bearer_format="psk_…"),
@@ -47,9 +61,14 @@ def _openapi() -> OpenAPIConfig:
     )
 
 
-def create_app(settings: Settings | None = None, redis: Redis | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, redis: Redis | None = None, *, fast_lookup: bool = True
+) -> Litestar:
     """Build the app. With `redis` given (tests), it is used and left open; else the app
-    connects to `settings.redis_url`, or starts the embedded Redis when there is none."""
+    connects to `settings.redis_url`, or starts the embedded Redis when there is none.
+
+    The lookup routes are served by the fast path in front of the router (`http/fast.py`);
+    `fast_lookup=False` leaves them to their Litestar handlers (tests compare the two)."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -69,24 +88,27 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
             yield
 
     web = web_setup(settings)
-    prometheus = PrometheusConfig(
-        app_name="prefstore", prefix="prefstore", group_path=True, exclude=["^/metrics$"]
+    # The page's CSRF check runs on the page's own routes only, not on every API request.
+    page = Router(
+        "/",
+        route_handlers=web.route_handlers,
+        middleware=[DefineMiddleware(CSRFMiddleware, config=web.csrf)],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             CustomerController,
             *LOOKUP_ROUTES,
             healthz,
             readyz,
             metrics,
-            *web.route_handlers,
+            page,
             create_import,
+            *ERASURE_ROUTES,
             *SEARCH_ROUTES,
         ],
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],
-        csrf_config=web.csrf,
-        middleware=[prometheus.middleware, ApiKeyMiddleware],
+        middleware=[PROMETHEUS.middleware, ApiKeyMiddleware],
         exception_handlers=exception_handlers(),
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
@@ -95,6 +117,9 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
             log_exceptions="debug",
         ),
     )
+    if fast_lookup:
+        install_fast_lookup(app, RouteMetrics())
+    return app
 
 
 def app_from_env() -> Litestar:

@@ -1,4 +1,10 @@
-"""Routes for customers, their safety track, preferences, notes and events."""
+"""Routes for customers, their safety track, preferences, notes and events.
+
+Every write route takes an `Idempotency-Key`: sent again with the same key, the request is
+answered with its first outcome (same status and body, plus `Idempotent-Replayed: true`) and
+applied once; the same key with a different request is refused (422). Keys are kept per
+customer for 24 hours (`customers/idempotency.py`).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from litestar.params import (
     QueryParameter,
 )
 
+from prefstore.customers.transaction import Written
 from prefstore.http.auth import require_scope
 from prefstore.http.deps import Caller, Feed, Store
 from prefstore.http.responses import parse_if_match, rendered_response
@@ -45,7 +52,12 @@ IdempotencyKey = Annotated[
         required=False,
         max_length=128,
         pattern=r"^[A-Za-z0-9._:-]{1,128}$",
-        description="Operation id, if the body has none: a retried event counts once",
+        description=(
+            "Names this request: sent again with the same key (after a timeout or a 503), "
+            "it is answered with the first outcome and applied once; the same key with a "
+            "different request is refused (422). Kept 24 hours. For an event it is also the "
+            "event's operation id when the body has none."
+        ),
     ),
 ]
 ItemId = Annotated[str, PathParameter(max_length=64)]
@@ -62,10 +74,14 @@ class CustomerController(Controller):
 
     @post("/", opt=WRITE, status_code=201, summary="Create a customer")
     async def create(
-        self, store: Store, who: Caller, data: JSONBody[CustomerCreate]
+        self,
+        store: Store,
+        who: Caller,
+        data: JSONBody[CustomerCreate],
+        idempotency_key: IdempotencyKey,
     ) -> Response[Card]:
-        written = await store.create(data, actor=who.name)
-        response = rendered_response(written.card, who.view, status=201)
+        written = await store.create(data, actor=who.name, idempotency_key=idempotency_key)
+        response = _card(written, who, status=201)
         response.headers["location"] = f"/v1/customers/{written.card.customer_id}"
         return response  # type: ignore[return-value]
 
@@ -77,11 +93,16 @@ class CustomerController(Controller):
         customer_id: FromPath[str],
         data: JSONBody[CustomerPatch],
         if_match: IfMatch,
+        idempotency_key: IdempotencyKey,
     ) -> Response[Card]:
         written = await store.patch(
-            customer_id, data, actor=who.name, expect_version=parse_if_match(if_match)
+            customer_id,
+            data,
+            actor=who.name,
+            expect_version=parse_if_match(if_match),
+            idempotency_key=idempotency_key,
         )
-        return rendered_response(written.card, who.view)  # type: ignore[return-value]
+        return _card(written, who)  # type: ignore[return-value]
 
     @delete(
         "/{customer_id:str}",
@@ -118,13 +139,18 @@ class CustomerController(Controller):
         customer_id: FromPath[str],
         data: JSONBody[AllergyInput],
         if_match: IfMatch,
+        idempotency_key: IdempotencyKey,
     ) -> Response[Card]:
         written = await store.add_allergy(
-            customer_id, data, actor=who.name, expect_version=parse_if_match(if_match)
+            customer_id,
+            data,
+            actor=who.name,
+            expect_version=parse_if_match(if_match),
+            idempotency_key=idempotency_key,
         )
         # An allergy already known at this strength or stronger is left as it is: 200.
         status = 201 if written.changed else 200
-        return rendered_response(written.card, who.view, status)  # type: ignore[return-value]
+        return _card(written, who, status)  # type: ignore[return-value]
 
     @patch(
         "/{customer_id:str}/allergies/{item_id:str}",
@@ -144,11 +170,17 @@ class CustomerController(Controller):
         item_id: ItemId,
         data: JSONBody[AllergyChange],
         if_match: IfMatch,
+        idempotency_key: IdempotencyKey,
     ) -> Response[Card]:
         written = await store.change_allergy(
-            customer_id, item_id, data, actor=who.name, expect_version=parse_if_match(if_match)
+            customer_id,
+            item_id,
+            data,
+            actor=who.name,
+            expect_version=parse_if_match(if_match),
+            idempotency_key=idempotency_key,
         )
-        return rendered_response(written.card, who.view)  # type: ignore[return-value]
+        return _card(written, who)  # type: ignore[return-value]
 
     @post(
         "/{customer_id:str}/preferences", opt=WRITE, status_code=201, summary="Add a like/dislike"
@@ -160,11 +192,16 @@ class CustomerController(Controller):
         customer_id: FromPath[str],
         data: JSONBody[PreferenceInput],
         if_match: IfMatch,
+        idempotency_key: IdempotencyKey,
     ) -> Response[Card]:
         written = await store.add_preference(
-            customer_id, data, actor=who.name, expect_version=parse_if_match(if_match)
+            customer_id,
+            data,
+            actor=who.name,
+            expect_version=parse_if_match(if_match),
+            idempotency_key=idempotency_key,
         )
-        return rendered_response(written.card, who.view, 201)  # type: ignore[return-value]
+        return _card(written, who, 201)  # type: ignore[return-value]
 
     @post("/{customer_id:str}/notes", opt=WRITE, status_code=201, summary="Add a note")
     async def add_note(
@@ -174,11 +211,16 @@ class CustomerController(Controller):
         customer_id: FromPath[str],
         data: JSONBody[NoteInput],
         if_match: IfMatch,
+        idempotency_key: IdempotencyKey,
     ) -> Response[Card]:
         written = await store.add_note(
-            customer_id, data, actor=who.name, expect_version=parse_if_match(if_match)
+            customer_id,
+            data,
+            actor=who.name,
+            expect_version=parse_if_match(if_match),
+            idempotency_key=idempotency_key,
         )
-        return rendered_response(written.card, who.view, 201)  # type: ignore[return-value]
+        return _card(written, who, 201)  # type: ignore[return-value]
 
     # Three remove routes rather than one `{kind}` route: Litestar's router will not take a
     # path parameter beside the static siblings above.
@@ -195,8 +237,11 @@ class CustomerController(Controller):
         customer_id: FromPath[str],
         item_id: ItemId,
         if_match: IfMatch,
+        idempotency_key: IdempotencyKey,
     ) -> Response[Card]:
-        return await _remove(store, who, customer_id, "allergies", item_id, if_match)
+        return await _remove(
+            store, who, customer_id, "allergies", item_id, if_match, idempotency_key
+        )
 
     @delete(
         "/{customer_id:str}/preferences/{item_id:str}",
@@ -211,8 +256,11 @@ class CustomerController(Controller):
         customer_id: FromPath[str],
         item_id: ItemId,
         if_match: IfMatch,
+        idempotency_key: IdempotencyKey,
     ) -> Response[Card]:
-        return await _remove(store, who, customer_id, "preferences", item_id, if_match)
+        return await _remove(
+            store, who, customer_id, "preferences", item_id, if_match, idempotency_key
+        )
 
     @delete(
         "/{customer_id:str}/notes/{item_id:str}",
@@ -227,8 +275,9 @@ class CustomerController(Controller):
         customer_id: FromPath[str],
         item_id: ItemId,
         if_match: IfMatch,
+        idempotency_key: IdempotencyKey,
     ) -> Response[Card]:
-        return await _remove(store, who, customer_id, "notes", item_id, if_match)
+        return await _remove(store, who, customer_id, "notes", item_id, if_match, idempotency_key)
 
     # -------------------------------------------------------------- events
     @post("/{customer_id:str}/events", opt=WRITE, summary="Record a visit, purchase, …")
@@ -241,10 +290,10 @@ class CustomerController(Controller):
         idempotency_key: IdempotencyKey,
     ) -> Response[EventRecorded]:
         written, event, duplicate = await store.record_event(
-            customer_id, data, actor=who.name, operation_id=idempotency_key
+            customer_id, data, actor=who.name, idempotency_key=idempotency_key
         )
         body = EventRecorded(event=event, duplicate=duplicate, version=written.card.version)
-        return Response(body, status_code=200 if duplicate else 201)
+        return Response(body, status_code=200 if duplicate else 201, headers=_replayed(written))
 
     @get("/{customer_id:str}/events", opt=READ, summary="Events, newest first")
     async def events(
@@ -264,8 +313,25 @@ async def _remove(
     kind: str,
     item_id: str,
     if_match: str | None,
+    idempotency_key: str | None,
 ) -> Response[Card]:
     written = await store.remove_item(
-        customer_id, kind, item_id, actor=who.name, expect_version=parse_if_match(if_match)
+        customer_id,
+        kind,
+        item_id,
+        actor=who.name,
+        expect_version=parse_if_match(if_match),
+        idempotency_key=idempotency_key,
     )
-    return rendered_response(written.card, who.view)  # type: ignore[return-value]
+    return _card(written, who)  # type: ignore[return-value]
+
+
+def _replayed(written: Written) -> dict[str, str]:
+    """Said on an answer that is a stored outcome, as Stripe does: nothing was applied now."""
+    return {"idempotent-replayed": "true"} if written.replayed else {}
+
+
+def _card(written: Written, who: Caller, status: int = 200) -> Response[bytes]:
+    response = rendered_response(written.card, who.view, status)
+    response.headers.update(_replayed(written))
+    return response

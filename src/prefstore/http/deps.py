@@ -16,6 +16,7 @@ from litestar.di import NamedDependency, Provide
 from prefstore.config import Settings
 from prefstore.customers.access import KeyCache, Principal
 from prefstore.customers.changes import ChangeFeed
+from prefstore.customers.desk import Desk
 from prefstore.customers.reader import CardReader
 from prefstore.customers.store import CustomerStore
 from prefstore.errors import Unavailable
@@ -35,6 +36,7 @@ Allergens = NamedDependency[AllergenTable]
 AllServices = NamedDependency[Services]
 Index = NamedDependency[SearchIndex]
 Caller = NamedDependency[Principal]
+StaffDesk = NamedDependency[Desk]
 
 
 def services_of(state: State) -> Services:
@@ -76,7 +78,7 @@ def _who(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
-SERVICE_ATTRIBUTES = ("store", "reader", "feed", "key_cache", "settings", "allergens")
+SERVICE_ATTRIBUTES = ("store", "reader", "feed", "key_cache", "settings", "allergens", "desk")
 """Provided as they are built; the name in a route's signature is the attribute's."""
 
 DEPENDENCIES: dict[str, Provide] = {

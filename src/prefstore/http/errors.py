@@ -2,7 +2,9 @@
 
 Domain errors (`prefstore.errors`) map by class; Litestar's own errors (validation, unknown
 route, oversized body) are reshaped into the same JSON body: status, error, detail, and for
-bad input the field and the reason.
+bad input the field and the reason. A body the parser cannot even read (nested too deep,
+not UTF-8) is a 400 too, logged at warning without a traceback: no input is a 500, and no
+input can flood the log with tracebacks.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from prefstore.errors import (
     InvalidInput,
     NotFound,
     PrefstoreError,
+    RateLimited,
     StaleVersion,
     Suppressed,
     TooLarge,
     Unauthenticated,
     Unavailable,
 )
+from prefstore.models.fields import explained
 from prefstore.models.views import ErrorBody
 from prefstore.redis.connection import OUTAGE_ERRORS
 
@@ -42,6 +46,7 @@ STATUS: dict[type[PrefstoreError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     Unavailable: 503,
+    RateLimited: 429,
 }
 _MSGSPEC_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`")
 _NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
@@ -61,9 +66,23 @@ def domain_error(_request: Request[Any, Any, Any], exc: PrefstoreError) -> Respo
         body.field = exc.field
     elif isinstance(exc, Unavailable):
         headers["retry-after"] = str(exc.retry_after)
+        log.warning("store unavailable (write outcome %s): %s", exc.outcome, exc.detail)
+        body.outcome, body.operation_id = exc.outcome, exc.operation_id
     elif isinstance(exc, Unauthenticated):
         headers["www-authenticate"] = 'Bearer realm="prefstore"'
+    elif isinstance(exc, RateLimited):
+        headers.update(rate_limit_headers(exc))
     return _respond(body, headers)
+
+
+def rate_limit_headers(exc: RateLimited) -> dict[str, str]:
+    """Retry-After and the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers:
+    the policy's quota and window, and what remains of it and for how long)."""
+    return {
+        "retry-after": str(exc.reset),
+        "ratelimit-policy": f'"{exc.policy}";q={exc.limit};w={exc.window}',
+        "ratelimit": f'"{exc.policy}";r=0;t={exc.reset}',
+    }
 
 
 def _field_of(message: dict[str, Any]) -> str:
@@ -92,7 +111,7 @@ def validation_error(
         # Litestar raises this for a body it cannot parse at all.
         return _respond(ErrorBody(status=400, error="malformed_body", detail=exc.detail))
     first: dict[str, Any] = messages[0] if isinstance(messages[0], dict) else {}
-    reason = _MSGSPEC_PATH.sub("", str(first.get("message", "invalid")))
+    reason = explained(_MSGSPEC_PATH.sub("", str(first.get("message", "invalid"))))
     field = _field_of(first)
     status = 422 if first.get("source") == "body" else 400
     body = ErrorBody(
@@ -113,10 +132,24 @@ def http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return _respond(body, exc.headers)
 
 
-def outage_error(_request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+def outage_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     log.warning("Redis unavailable: %r", exc)
     body = ErrorBody(status=503, error="unavailable", detail="store unavailable")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        # Not through the store's transactions, so no one knows how far it got.
+        body.outcome = "unknown"
     return _respond(body, {"retry-after": "1"})
+
+
+def unreadable_body(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    """A body msgspec gives up on before validation: nested past the recursion limit, or
+    bytes that are not UTF-8 where text is needed."""
+    why = "nested too deeply" if isinstance(exc, RecursionError) else "not valid UTF-8"
+    log.warning("unreadable body on %s %s: %s", request.method, request.url.path, why)
+    body = ErrorBody(
+        status=400, error="malformed_body", detail=f"body: {why}", field="body", reason=why
+    )
+    return _respond(body)
 
 
 def unexpected_error(_request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
@@ -129,6 +162,8 @@ def exception_handlers() -> ExceptionHandlersMap:
         PrefstoreError: domain_error,
         ValidationException: validation_error,
         HTTPException: http_error,
+        RecursionError: unreadable_body,
+        UnicodeDecodeError: unreadable_body,
         Exception: unexpected_error,
     }
     for cls in OUTAGE_ERRORS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 import msgspec
@@ -25,6 +26,9 @@ class Readiness(msgspec.Struct):
     """Whether the Redis behind this service persists writes to an append-only file."""
     search_index: Literal["ready", "loading"] | None = None
     """Whether this process's search index is built; searches answer 503 while "loading"."""
+    event_loop: str | None = None
+    """The class of the event loop serving this process (`uvloop.Loop` under `prefstore
+    serve`), so a deployment can check it runs on the loop it was meant to."""
 
 
 @get("/healthz", tags=["health"], summary="The process is up")
@@ -40,7 +44,13 @@ async def readyz(services: AllServices) -> Readiness:
     except Exception as exc:
         raise Unavailable("redis does not answer") from exc
     info = await server_info(redis)
-    return Readiness(status="ok", **info, search_index=services.search.state)
+    loop = type(asyncio.get_running_loop())
+    return Readiness(
+        status="ok",
+        **info,
+        search_index=services.search.state,
+        event_loop=f"{loop.__module__}.{loop.__qualname__}",
+    )
 
 
 @get(

@@ -13,10 +13,13 @@ from prefstore.http.auth import require_scope
 from prefstore.http.deps import AllServices, Caller
 from prefstore.models.results import ImportSummary
 from prefstore.transfer import ImportOptions, Mapping
+from prefstore.transfer.child import run_apart
 from prefstore.transfer.readers import Format
 
 MAX_IMPORT_BODY_BYTES = 256 * 1024 * 1024
 """Bigger files go through `prefstore import` (or several requests)."""
+MAX_IMPORT_INPUT_BYTES = 1024 * 1024 * 1024
+"""Decompressed input of one request: gzip may inflate ~200x, this bounds the work."""
 
 _FORMATS: dict[str, Format] = {
     "text/csv": "csv",
@@ -44,8 +47,11 @@ def _format_of(content_type: str, explicit: str | None) -> Format | None:
     summary="Import customers from a CSV or NDJSON body (optionally gzip)",
     description=(
         "Upsert by CRM id, else email or phone; safe to repeat. Body: `text/csv` or "
-        "`application/x-ndjson` (or `format=`), gzip recognised. Returns the summary with "
-        "every rejected row (line, field, reason). `dry_run=true` writes nothing."
+        "`application/x-ndjson` (or `format=`), gzip recognised (at most 1 GiB once "
+        "decompressed: 413 past it). Returns the summary with the first 1000 rejected rows "
+        "(line, field, reason), `rejected` counting all and `rejections_truncated` set when "
+        "more were refused; the CLI (`prefstore import --rejects FILE`) writes every one. "
+        "`dry_run=true` writes nothing. Times without an offset are read as UTC."
     ),
 )
 async def create_import(
@@ -68,6 +74,7 @@ async def create_import(
         actor=who.name,
         keep_rejections=True,
         retry_seconds=5.0,
+        max_bytes=MAX_IMPORT_INPUT_BYTES,
     )
 
     async def body() -> AsyncIterator[bytes]:
@@ -80,5 +87,5 @@ async def create_import(
                 raise TooLarge(f"import bodies are limited to {MAX_IMPORT_BODY_BYTES} bytes")
             yield chunk
 
-    # Every rejection is listed in the response: the body size limit bounds how many.
-    return await services.importer.run(body(), options)
+    # In a child process: the row work never competes with the lookups this process serves.
+    return await run_apart(services.importer, body(), options)

@@ -24,13 +24,17 @@ def card_bytes_response(card: CardBytes, status: int = 200) -> Response[bytes]:
 
 
 def rendered_response(card: RenderedCard, view: View, status: int = 200) -> Response[bytes]:
-    body = card.staff if view == "staff" else card.touchpoint
     return Response(
-        content=body,
+        content=card.body(view),
         status_code=status,
         media_type=MediaType.JSON,
         headers={"etag": etag(card.version)},
     )
+
+
+MAX_VERSION_DIGITS = 18
+"""Versions count writes to one customer: 18 digits is more than any will reach, and
+Python's int() of thousands of digits is slow and then refused (a 500 before this check)."""
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -38,6 +42,7 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    # ASCII digits only: str.isdigit() accepts "²", which int() refuses.
+    if not (0 < len(text) <= MAX_VERSION_DIGITS and text.isascii() and text.isdigit()):
         raise InvalidInput("If-Match", 'must be an ETag returned by this service, e.g. "3"')
     return int(text)

@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar import get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
+from prefstore.customers.rules import MAX_CART_ITEMS, MAX_QUERY_WORDS
 from prefstore.errors import InvalidInput
 from prefstore.http.auth import require_scope
 from prefstore.http.deps import Allergens, Caller, Index, Store
@@ -29,6 +30,15 @@ def _require_text(q: str) -> str:
     return q
 
 
+def _recall_query(q: str) -> str:
+    """A recall query: at most `MAX_QUERY_WORDS` words (a record rule: recall over a full
+    record stays under 10 ms, docs/BENCHMARKS.md)."""
+    words = len(fold(q).split())
+    if words > MAX_QUERY_WORDS:
+        raise InvalidInput("q", f"at most {MAX_QUERY_WORDS} words (this has {words})")
+    return _require_text(q)
+
+
 @get(
     "/v1/search",
     guards=[require_scope],
@@ -40,7 +50,8 @@ def _require_text(q: str) -> str:
         "swapped first/last name, a missing first name, accents, case), emails, and phone "
         'digits: a run of 4 or more digits ("smith 4471") matches the end of a phone. '
         "Each hit has a 0-100 score, the field that matched and cues to tell people apart; "
-        "phone and email cues are masked unless the key has the `write` scope."
+        "phone and email cues are masked unless the key has the `contact` scope (or `write`, "
+        "`admin`), as on the card."
     ),
 )
 async def search(
@@ -62,7 +73,8 @@ async def search(
     description=(
         "Fuzzy over the customer's allergies, preferences, notes (staff-only notes need the "
         '`write` scope) and the items of their events: "chai" finds the chai latte they '
-        'ordered six times, "oatmilk" finds "Oat milk". Ranked, best first.'
+        'ordered six times, "oatmilk" finds "Oat milk". Ranked, best first. '
+        f"At most {MAX_QUERY_WORDS} words."
     ),
 )
 async def recall_customer(
@@ -73,7 +85,7 @@ async def recall_customer(
     limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
 ) -> RecallResult:
     record = await store.get_record(customer_id)
-    hits = recall(record, _require_text(q), who.view, limit)
+    hits = recall(record, _recall_query(q), who.view, limit)
     return RecallResult(customer_id=customer_id, query=q, hits=hits)
 
 
@@ -88,7 +100,8 @@ async def recall_customer(
         "Alerts come first: allergies (most severe first) and dietary needs, then dislikes; "
         "each says which item, what in it matched and why (the allergen group or diet). "
         "Delights are items matching a like. Matching ignores case, accents, punctuation, "
-        "plurals and compound spacing, and errs towards alerting."
+        "plurals and compound spacing, and errs towards alerting. "
+        f"At most {MAX_CART_ITEMS} items."
     ),
 )
 async def check(
@@ -97,6 +110,8 @@ async def check(
     customer_id: Annotated[str, PathParameter(max_length=64)],
     data: JSONBody[CartCheckInput],
 ) -> CartCheck:
+    if len(data.items) > MAX_CART_ITEMS:
+        raise InvalidInput("items", f"at most {MAX_CART_ITEMS} items in one check")
     record = await store.get_record(customer_id)
     for i, item in enumerate(data.items):
         if not fold(item):

@@ -117,4 +117,6 @@ class CustomerPatch(_Input, kw_only=True):
 
 
 class CartCheckInput(_Input, kw_only=True):
-    items: Annotated[list[ItemName], Meta(min_length=1, max_length=100)]
+    items: Annotated[list[ItemName], Meta(min_length=1, max_length=1000)]
+    """Bounded here for parsing; the cart-check limit itself is a record rule
+    (`customers/rules.py` MAX_CART_ITEMS), checked by the route."""

@@ -52,6 +52,10 @@ class ImportSummary(msgspec.Struct, kw_only=True):
     unknown_columns: list[str] = []
     """Input columns no mapping covers: reported, not imported."""
     rejections: list[RowRejection] = []
+    """The first rejections (at most `MAX_LISTED_REJECTIONS` in an HTTP response); `rejected`
+    counts them all."""
+    rejections_truncated: bool = False
+    """More rows were rejected than are listed: the CLI's rejects file has every one."""
     duplicates: list[DuplicateCandidate] = []
     seconds: float = 0.0
     rows_per_second: float = 0.0

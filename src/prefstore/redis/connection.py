@@ -2,7 +2,8 @@
 
 Everything that talks to Redis goes through a client made here, so every call has a short
 socket/connect timeout and a Redis failure surfaces as `Unavailable`, never as a hang. The
-two Lua scripts live with their only users (`customers/reader.py`, `transfer/writer.py`).
+Lua scripts live with their only users (`customers/reader.py`, `transfer/writer.py`,
+`customers/idempotency.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -22,12 +24,32 @@ from prefstore.errors import Unavailable
 from prefstore.redis.pipelined import PipelinedConnection
 
 
+class WatchingPipeline(Pipeline):
+    """redis-py's pipeline, minus one wasted round trip on an outage.
+
+    When a command times out or the connection drops while keys are watched, redis-py closes
+    the connection and raises, and then `reset` reconnects just to send `UNWATCH` — to a
+    server that may still be stalled, costing a second full timeout before the caller hears
+    of the outage. A closed connection holds no WATCH, so there is nothing to undo."""
+
+    async def reset(self) -> None:  # type: ignore[override]
+        if self.watching and self.connection is not None and not self.connection.is_connected:
+            self.watching = False
+        await super().reset()  # type: ignore[no-untyped-call]
+
+
 class RedisClient(Redis):
     """redis-py's client plus `reads`: one pipelined connection for the idempotent reads of
     the lookup path (see `pipelined.py`), opened on first use and closed with the client.
-    None where it cannot speak the transport; readers then use the pool like everyone else."""
+    None where it cannot speak the transport; readers then use the pool like everyone else.
+    Its pipelines are `WatchingPipeline`s."""
 
     reads: PipelinedConnection | None = None
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
+        return WatchingPipeline(
+            self.connection_pool, self.response_callbacks, transaction, shard_hint
+        )
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
         if self.reads is not None:
@@ -85,6 +107,21 @@ def connect(url: str, timeout: float, max_connections: int = 256) -> Redis:
     assert isinstance(client, RedisClient)
     client.reads = PipelinedConnection.for_pool(client.connection_pool, timeout)
     return client
+
+
+def lost_to_outage(exc: redis_errors.WatchError) -> bool:
+    """Whether a `WatchError` reports an outage rather than a watched key that changed.
+
+    redis-py raises `WatchError` for both. A timeout or a dropped connection while keys are
+    watched (during WATCH-time reads or while waiting for EXEC's reply) closes the
+    connection and raises `WatchError("A TimeoutError occurred while watching …")` from
+    inside the handler of that error, so the outage is its `__context__`. A real conflict
+    (EXEC answered nil) is raised `from None`, with no outage behind it. Retrying the first
+    as if it were the second hides an outage behind tens of seconds of retries and, when
+    the EXEC did land, applies the write twice."""
+    if exc.__suppress_context__:
+        return False
+    return isinstance(exc.__context__, OUTAGE_ERRORS)
 
 
 @asynccontextmanager

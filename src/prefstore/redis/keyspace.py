@@ -23,10 +23,14 @@ from prefstore.models.records import ChangeEntry, CustomerRecord, Event
 from prefstore.redis.connection import as_text, bytes_dict
 
 CARD_FIELD_VERSION = b"v"
-CARD_FIELD_TOUCHPOINT = b"all"
-"""Card view without staff-only notes (lookup-scoped keys, e.g. a POS)."""
+CARD_FIELD_TOUCHPOINT = b"tp"
+"""Card view without staff-only notes, phones and emails masked (`lookup` keys, e.g. a POS).
+Cards stored before it existed lack it (`customers/card_upgrade.py`)."""
+CARD_FIELD_CONTACT = b"all"
+"""Card view without staff-only notes, phones and emails in full (`contact` keys). The field
+name is the one the touchpoint view had before masking: its bytes were this view."""
 CARD_FIELD_STAFF = b"staff"
-"""Card view with every note (write/admin keys)."""
+"""Card view with every note and contact detail (write/admin keys)."""
 ENTRY_FIELD = b"e"
 """The one field of a change-feed stream entry: the msgpack `ChangeEntry`."""
 
@@ -67,12 +71,30 @@ class KeySpace:
         """Set of operation ids already recorded for this customer."""
         return self._customer(customer_id, "ops")
 
+    def undo(self, customer_id: str) -> str:
+        """Hash: staff key id -> that staff member's last quick entry on this customer, as
+        its undo (msgpack). In the customer's slot, so erasure deletes it with the rest."""
+        return self._customer(customer_id, "undo")
+
+    def outcomes(self, customer_id: str) -> str:
+        """Hash: operation id -> the outcome of that write (msgpack, with the card it
+        answered), so a retried write is answered, not applied again. Expires with its
+        entries (`customers/idempotency.py`); erasure deletes it with the rest."""
+        return self._customer(customer_id, "out")
+
+    def outcome_expiry(self, customer_id: str) -> str:
+        """Sorted set: the operation ids of `outcomes`, scored by when each expires (ms)."""
+        return self._customer(customer_id, "out:exp")
+
     def customer_keys(self, customer_id: str) -> list[str]:
         return [
             self.record(customer_id),
             self.card(customer_id),
             self.events(customer_id),
             self.operations(customer_id),
+            self.undo(customer_id),
+            self.outcomes(customer_id),
+            self.outcome_expiry(customer_id),
         ]
 
     def identifier(self, kind: str, value: str) -> str:
@@ -99,12 +121,31 @@ class KeySpace:
     def suppression_salt(self) -> str:
         return f"{self.prefix}meta:suppression-salt"
 
+    def erasure(self, erasure_id: str) -> str:
+        """Hash: an erasure's receipt (when each step finished; no PII, no customer id)."""
+        return f"{self.prefix}erasure:{erasure_id}"
+
+    @property
+    def erasures_pending(self) -> str:
+        """Sorted set: erasure ids whose disk steps are still to run, scored by request time
+        (ms). Shared by every process; whoever holds `erasures_lock` runs them."""
+        return f"{self.prefix}erasures:pending"
+
+    @property
+    def erasures_lock(self) -> str:
+        return f"{self.prefix}erasures:lock"
+
     def api_key(self, key_id: str) -> str:
         return f"{self.prefix}apikey:{key_id}"
 
     @property
     def api_key_index(self) -> str:
         return f"{self.prefix}apikeys"
+
+    def rate_counter(self, policy: str, subject: str, window: int) -> str:
+        """Counter of one rate-limit policy for one subject (key id, client address) in one
+        fixed window (its index since the epoch); expires after the window."""
+        return f"{self.prefix}rl:{policy}:{subject}:{window}"
 
 
 class MemoKeySpace(KeySpace):

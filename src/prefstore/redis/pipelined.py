@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from typing import Any, cast
+from collections.abc import Awaitable
+from typing import Any, NamedTuple, cast
 
 import hiredis
 from redis import exceptions as redis_errors
@@ -33,6 +34,44 @@ _ERRORS: dict[str, type[redis_errors.RedisError]] = {
 def response_error(reply: hiredis.ReplyError) -> redis_errors.RedisError:
     message = str(reply)
     return _ERRORS.get(message.split(" ", 1)[0], redis_errors.ResponseError)(message)
+
+
+class Address(NamedTuple):
+    """Where a plain (TCP or Unix socket) connection to the server goes, and its login."""
+
+    host: str = "localhost"
+    port: int = 6379
+    path: str | None = None
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def of_pool(cls, pool: ConnectionPool) -> Address | None:
+        """The server of a redis-py pool; None for what a plain socket cannot speak (TLS,
+        credential providers)."""
+        kwargs = pool.connection_kwargs
+        if kwargs.get("credential_provider") is not None:
+            return None
+        login: dict[str, Any] = {
+            "db": int(kwargs.get("db") or 0),
+            "username": kwargs.get("username"),
+            "password": kwargs.get("password"),
+        }
+        if pool.connection_class is UnixDomainSocketConnection:
+            return cls(path=str(kwargs["path"]), **login)
+        if pool.connection_class is Connection:
+            host, port = kwargs.get("host", "localhost"), int(kwargs.get("port", 6379))
+            return cls(host=str(host), port=port, **login)
+        return None
+
+    def login(self) -> list[tuple[Any, ...]]:
+        """The commands a new connection sends first (AUTH), before anything else."""
+        if not self.password:
+            return []
+        if self.username:
+            return [("AUTH", self.username, self.password)]
+        return [("AUTH", self.password)]
 
 
 class _Protocol(asyncio.Protocol):
@@ -68,9 +107,7 @@ class PipelinedConnection:
     ) -> None:
         self._timeout = timeout
         self._address = (host, port, path)
-        self._handshake: list[tuple[Any, ...]] = []
-        if password:
-            self._handshake.append(("AUTH", username, password) if username else ("AUTH", password))
+        self._handshake = Address(host, port, path, db, username, password).login()
         if db:
             self._handshake.append(("SELECT", db))
         self.current: _Protocol | None = None
@@ -86,21 +123,18 @@ class PipelinedConnection:
     def for_pool(cls, pool: ConnectionPool, timeout: float) -> PipelinedConnection | None:
         """The same server and database as a redis-py pool; None where this class does not
         speak the transport (TLS, credential providers, anything but TCP or a Unix socket)."""
-        kwargs = pool.connection_kwargs
-        if kwargs.get("credential_provider") is not None:
+        address = Address.of_pool(pool)
+        if address is None:
             return None
-        common: dict[str, Any] = {
-            "timeout": timeout,
-            "db": int(kwargs.get("db") or 0),
-            "username": kwargs.get("username"),
-            "password": kwargs.get("password"),
-        }
-        if pool.connection_class is UnixDomainSocketConnection:
-            return cls(path=str(kwargs["path"]), **common)
-        if pool.connection_class is Connection:
-            host, port = kwargs.get("host", "localhost"), int(kwargs.get("port", 6379))
-            return cls(host=str(host), port=port, **common)
-        return None
+        return cls(
+            timeout=timeout,
+            host=address.host,
+            port=address.port,
+            path=address.path,
+            db=address.db,
+            username=address.username,
+            password=address.password,
+        )
 
     async def execute(self, *args: Any) -> Any:
         """Send one command with whatever else is being sent now; its reply (errors raised
@@ -112,6 +146,15 @@ class PipelinedConnection:
         if isinstance(reply, hiredis.ReplyError):
             raise response_error(reply)
         return reply
+
+    def submit(self, *args: Any) -> Awaitable[Any]:
+        """Queue one command with this loop iteration's write and return its pending reply
+        without waiting, so a caller can issue another command and then await both: one round
+        trip for the two. Not retried on a lost connection (for commands not worth a second
+        trip, such as a rate-limit counter); a reply error is returned, not raised."""
+        if self._ready:
+            return self._send(args)
+        return asyncio.ensure_future(self._send_when_ready(args))
 
     async def close(self) -> None:
         protocol, self.current = self.current, None

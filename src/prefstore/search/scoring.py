@@ -1,14 +1,15 @@
 """Stage 2 of a search: each candidate is scored with rapidfuzz against the query —
 per-word alignment (order-free, so swapped first/last names score full), whole-name
 similarity, phone suffix and email similarity. The score is 0-100. A hit carries cues to
-tell people apart, masked for every view but staff.
+tell people apart; phones and emails in them are masked as on the caller's card view
+(`customers/cards.py`).
 """
 
 from __future__ import annotations
 
 from rapidfuzz import fuzz
 
-from prefstore.customers.reader import View
+from prefstore.customers.cards import CONTACT_VIEWS, View, mask_email, mask_phone
 from prefstore.models.results import SearchCues, SearchField, SearchHit
 from prefstore.search.postings import PHONE_SUFFIX, Entry, email_local, name_words
 from prefstore.search.query import Query
@@ -18,16 +19,6 @@ PREFIX_SIMILARITY = 90.0
 """What a word being typed ("smi") scores against the words it begins ("smith")."""
 MIN_SCORE = 70.0
 """Hits scoring below this are left out: "peter smith" is not a way to write "John Smith"."""
-MASK = "••••"
-
-
-def mask_phone(phone: str) -> str:
-    return f"{MASK} {digits(phone)[-4:]}"
-
-
-def mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}"
 
 
 # ---------------------------------------------------------------- scoring one candidate
@@ -102,7 +93,7 @@ def score_entry(query: Query, entry: Entry) -> tuple[float, SearchField]:
 def hit_of(entry: Entry, score: float, field: SearchField, view: View) -> SearchHit:
     phone = entry.phones[0] if entry.phones else None
     email = entry.emails[0] if entry.emails else None
-    if view != "staff":
+    if view not in CONTACT_VIEWS:
         phone = mask_phone(phone) if phone else None
         email = mask_email(email) if email else None
     return SearchHit(

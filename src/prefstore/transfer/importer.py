@@ -3,16 +3,28 @@ the HTTP endpoint; neither holds the whole input.
 
 A row's way: `readers.read_rows` (bytes -> parsed rows), `rows.convert` (-> a validated
 change; in worker processes with `workers` > 0), `writer.BatchWriter` (-> Redis).
+
+The HTTP endpoint runs an import in a child process (`child.run_apart`), so the row work
+never competes with lookups for the server's GIL. `run_beside` is its fallback for a store
+another process cannot reach (fakeredis in tests): a thread of its own, with its own event
+loop and Redis connection, which holds the loop serving lookups for no longer than the
+interpreter's switch interval at a time.
+
+Bounded on any input: the decompressed bytes (`max_bytes`), the rejections listed in the
+summary (`max_listed`; `rejected` counts all of them, the CLI's rejects file has each one).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from redis.asyncio import ConnectionPool, Redis
 
 from prefstore.customers.transaction import Storage
 from prefstore.errors import InvalidInput, Unavailable
@@ -28,6 +40,9 @@ from prefstore.transfer.writer import BatchWriter
 
 DEFAULT_BATCH = 1000
 MAX_BATCH = 5000
+MAX_LISTED_REJECTIONS = 1000
+"""Rejections an HTTP response lists: a file of a million bad lines answers with the first
+thousand and the count, not a response larger than the file."""
 _MAPPING_CACHE = 256
 
 SaltSource = Callable[[], Awaitable[bytes]]
@@ -52,6 +67,10 @@ class ImportOptions:
     """How long a batch is retried while Redis is unavailable before the import gives up."""
     workers: int = 0
     """Processes turning rows into changes beside the event loop (0: in this process)."""
+    max_bytes: int | None = None
+    """Decompressed input bytes accepted (None: no limit, the CLI's own files)."""
+    max_listed: int = MAX_LISTED_REJECTIONS
+    """Rejections listed in the summary when `keep_rejections` (the rest are counted)."""
 
 
 class Importer:
@@ -76,13 +95,14 @@ class Importer:
         writer = BatchWriter(
             self.storage,
             actor=options.actor,
-            salt=await self._salt(options.dry_run),
+            salt=await self.salt_for(options.dry_run),
             dry_run=options.dry_run,
         )
         duplicates = None
         if options.dry_run:
             duplicates = await DuplicateFinder.load(self.redis, self.keys)
-        report = _Report(summary, rejects, options.keep_rejections, duplicates)
+        listed = options.max_listed if options.keep_rejections else 0
+        report = _Report(summary, rejects, listed, duplicates)
         columns = _Columns(options.mapping)
         batch_size = max(1, min(options.batch_size, MAX_BATCH))
         batch: list[rowmod.Incoming] = []
@@ -106,7 +126,27 @@ class Importer:
         summary.rows_per_second = round(summary.rows / summary.seconds, 1) if summary.seconds else 0
         return summary
 
-    async def _salt(self, dry_run: bool) -> bytes:
+    async def run_beside(
+        self, chunks: AsyncIterator[bytes], options: ImportOptions
+    ) -> ImportSummary:
+        """`run` on a thread with its own event loop and Redis connection (see the module
+        docstring); `chunks` are still read on the calling loop."""
+        salt = await self.salt_for(options.dry_run)
+        caller = asyncio.get_running_loop()
+
+        async def own_loop() -> ImportSummary:
+            redis = _same_server(self.redis)
+            try:
+                storage = dataclasses.replace(self.storage, redis=redis)
+                importer = Importer(storage, region=self.region, salt=lambda: _given(salt))
+                return await importer.run(_bridged(chunks, caller), options)
+            finally:
+                await redis.aclose()
+
+        return await asyncio.to_thread(asyncio.run, own_loop())
+
+    async def salt_for(self, dry_run: bool) -> bytes:
+        """The suppression salt this import checks erased people with."""
         if not dry_run:
             return await self.salt()
         # A dry run must not even create the salt; without one nobody was ever erased.
@@ -122,7 +162,7 @@ class Importer:
         report: _Report,
     ) -> AsyncGenerator[Converted, None]:
         """(line, raw row, its change or the InvalidInput naming the column), in input order."""
-        parsed = _parsed(chunks, options.format, columns, report)
+        parsed = _parsed(chunks, options, columns, report)
         if options.workers > 0:
             pooled = converted_in_workers(parsed, self.region, options.workers)
             async with aclosing(pooled) as results:
@@ -148,10 +188,38 @@ class Importer:
             on_rows(len(batch))
 
 
+def _same_server(redis: Redis) -> Redis:
+    """A new client for the server `redis` talks to, for another event loop."""
+    pool = redis.connection_pool
+    # from_pool: the client owns the pool, so closing it closes the connections too.
+    return Redis.from_pool(
+        ConnectionPool(connection_class=pool.connection_class, **pool.connection_kwargs)
+    )
+
+
+async def _given(salt: bytes) -> bytes:
+    return salt
+
+
+async def _bridged(
+    chunks: AsyncIterator[bytes], loop: asyncio.AbstractEventLoop
+) -> AsyncIterator[bytes]:
+    """`chunks` (read on `loop`) for a coroutine running on another loop."""
+
+    async def following() -> bytes | None:
+        return await anext(chunks, None)
+
+    while True:
+        chunk = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(following(), loop))
+        if chunk is None:
+            return
+        yield chunk
+
+
 async def _parsed(
-    chunks: AsyncIterator[bytes], fmt: Format | None, columns: _Columns, report: _Report
+    chunks: AsyncIterator[bytes], options: ImportOptions, columns: _Columns, report: _Report
 ) -> AsyncIterator[Parsed]:
-    async for header, rows in read_rows(chunks, fmt):
+    async for header, rows in read_rows(chunks, options.format, options.max_bytes):
         report.header = header
         for line, raw in rows:
             yield line, raw, columns.mapping_for(raw, header)
@@ -211,20 +279,22 @@ class _Report:
         self,
         summary: ImportSummary,
         sink: RejectSink | None,
-        keep: bool,
+        listed: int,
         duplicates: DuplicateFinder | None,
     ) -> None:
         self.summary = summary
         self.sink = sink
-        self.keep = keep
+        self.listed = listed
         self.duplicates = duplicates
         self.header: list[str] | None = None
 
     def rejected(self, line: int, raw: Any, exc: InvalidInput) -> None:
         why = RowRejection(line=line, field=exc.field, reason=exc.reason)
         self.summary.rejected += 1
-        if self.keep:
+        if len(self.summary.rejections) < self.listed:
             self.summary.rejections.append(why)
+        elif self.listed:
+            self.summary.rejections_truncated = True
         if self.sink is not None:
             self.sink.reject(line, raw, self.header, why)
 

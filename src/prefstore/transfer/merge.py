@@ -20,6 +20,7 @@ Merging is idempotent: merging a row twice gives what merging it once gave.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,7 @@ from prefstore.errors import InvalidInput
 from prefstore.models.inputs import EventInput
 from prefstore.models.records import Allergy, CustomerRecord, Event, History, Note, Preference
 from prefstore.redis.keyspace import KeySpace, identifier_keys
+from prefstore.transfer.restore import signed
 from prefstore.transfer.rows import Incoming
 
 PROFILE_FIELDS = ("name", "emails", "phones", "identifiers", "tags", "dates")
@@ -94,16 +96,19 @@ class FoldContext:
     owners: Owners
 
 
-def new_customer_id(incoming: Incoming) -> str:
+def new_customer_id(incoming: Incoming, salt: bytes) -> str:
     """Deterministic, so an interrupted run and its re-run create the same customer: the CRM
-    id itself when it is a valid customer id, else a digest of the first identifier."""
+    id itself when it is a valid customer id, else a keyed digest (HMAC with the deployment's
+    suppression salt) of the first identifier. Keyed, because the id outlives an erasure in
+    the audit trail: without the salt nobody can recompute it from a candidate email."""
     if incoming.id:
         return incoming.id
     crm = incoming.crm_id
     if crm and _CUSTOMER_ID.match(crm):
         return crm
     kind, value = incoming.match_keys[0]
-    return "i" + hashlib.blake2b(f"{kind}\x00{value}".encode(), digest_size=8).hexdigest()
+    digest = hmac.new(salt, f"{kind}\x00{value}".encode(), hashlib.blake2b)
+    return "i" + digest.hexdigest()[:16]
 
 
 def event_operation_id(anchor: str, event: EventInput) -> str:
@@ -124,17 +129,20 @@ def fold_row(
     refused = _refused(row, cid, current, suppressed)
     if refused is not None:
         return refused
-    events = _new_events(row, cid, pending, ctx)
-    if row.restore is not None:
-        new = restored(current, row, events)
-        changes = changed_fields(current, new) if current else ["*"]
-    else:
-        base = current or new_customer(cid, row, ctx.now)
-        new, changes = merge(base, row, ctx.actor, ctx.now)
-        if current is None:
-            changes = ["*"]
-        if events:
-            new.history = _counted(new.history, events)
+    try:
+        events = _new_events(row, cid, pending, ctx)
+        if row.restore is not None:
+            new = restored(current, row, events, ctx.actor)
+            changes = changed_fields(current, new) if current else ["*"]
+        else:
+            base = current or new_customer(cid, row, ctx.now)
+            new, changes = merge(base, row, ctx.actor, ctx.now)
+            if current is None:
+                changes = ["*"]
+            if events:
+                new.history = _counted(new.history, events)
+    except InvalidInput as exc:  # a record limit (rules.py): the row is refused, as at the API
+        return RowResult("rejected", cid, InvalidInput(_column(row, exc.field), exc.reason))
     if current is not None and not changes and not events:
         return RowResult("unchanged", cid)
     wanted = identifier_keys(ctx.keys, new)
@@ -251,9 +259,9 @@ def merge(
     if incoming.phones:
         put("phones", incoming.phones)
     if incoming.identifiers:
-        put("identifiers", {**current.identifiers, **incoming.identifiers})
+        put("identifiers", rules.set_identifiers(current.identifiers, incoming.identifiers))
     if incoming.tags:
-        put("tags", list(dict.fromkeys([*current.tags, *incoming.tags])))
+        put("tags", rules.add_tags(current.tags, incoming.tags))
     if incoming.dates:
         put("dates", {**current.dates, **incoming.dates})
     if incoming.allergies:
@@ -307,7 +315,7 @@ def _notes(current: CustomerRecord, incoming: Incoming, actor: str, now: datetim
 def row_events(incoming: Incoming, anchor: str, actor: str, now: datetime) -> list[Event]:
     """The row's events, each with an operation id (derived when the row gave none)."""
     if incoming.restore is not None:
-        return incoming.restore_events
+        return signed(incoming.restore, incoming.restore_events, actor)[1]
     return [
         rules.event_from(e, e.operation_id or event_operation_id(anchor, e), actor, now)
         for e in incoming.events
@@ -315,22 +323,23 @@ def row_events(incoming: Incoming, anchor: str, actor: str, now: datetime) -> li
 
 
 def restored(
-    current: CustomerRecord | None, incoming: Incoming, fresh: list[Event]
+    current: CustomerRecord | None, incoming: Incoming, fresh: list[Event], actor: str
 ) -> CustomerRecord:
-    """A restore line's record. Its history is trusted for a customer that does not exist
-    yet (the events it came with are already counted in it); an existing customer keeps its
-    own history plus the events it had not seen."""
+    """A restore line's record, signed by the importing key (`restore.signed`). Its history
+    (derived from its events by `restore.validated`) is used for a customer that does not
+    exist yet; an existing customer keeps its own history plus the events it had not seen."""
     assert incoming.restore is not None
+    record = signed(incoming.restore, [], actor)[0]
     if current is None:
-        return msgspec.structs.replace(incoming.restore, version=0)
+        return msgspec.structs.replace(record, version=0)
     history = msgspec.structs.replace(
         current.history, item_counts=dict(current.history.item_counts)
     )
     for event in fresh:
         rules.count_event(history, event)
-    allergies = rules.keep_known_allergies(incoming.restore.allergies, current.allergies)
+    allergies = rules.keep_known_allergies(record.allergies, current.allergies)
     return msgspec.structs.replace(
-        incoming.restore, version=current.version, history=history, allergies=allergies
+        record, version=current.version, history=history, allergies=allergies
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any, Literal, NamedTuple
 
 import msgspec
 
-from prefstore.errors import InvalidInput
+from prefstore.errors import InvalidInput, TooLarge
 
 Format = Literal["csv", "ndjson"]
 CHUNK_BYTES = 1 << 20
@@ -47,8 +47,13 @@ async def file_chunks(path: Path, progress: list[int] | None = None) -> AsyncIte
             yield chunk
 
 
-async def _gunzipped(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
-    """Pass bytes through, or gunzip them when they start with the gzip magic."""
+def _too_large(limit: int) -> TooLarge:
+    return TooLarge(f"an import is limited to {limit} bytes of (decompressed) input")
+
+
+async def _gunzipped(chunks: AsyncIterable[bytes], limit: int | None) -> AsyncIterator[bytes]:
+    """Pass bytes through, or gunzip them when they start with the gzip magic; TooLarge
+    past `limit` bytes of output (None: no limit)."""
     inflate: Any = None
     read = out = 0
     async for chunk in chunks:
@@ -57,22 +62,35 @@ async def _gunzipped(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
         if inflate is None:
             inflate = zlib.decompressobj(wbits=31) if chunk[:2] == GZIP_MAGIC else False
         if inflate is False:
+            out += len(chunk)
+            if limit is not None and out > limit:
+                raise _too_large(limit)
             yield chunk
             continue
         read += len(chunk)
         try:
-            data = inflate.decompress(chunk)
-            while inflate.eof and inflate.unused_data:  # concatenated gzip members
-                rest = inflate.unused_data
-                inflate = zlib.decompressobj(wbits=31)
-                data += inflate.decompress(rest)
+            # At most one chunk of output per step: a bomb is caught before it is inflated.
+            data = inflate.decompress(chunk, CHUNK_BYTES)
+            while True:
+                out += len(data)
+                if out > MAX_DECOMPRESSED_RATIO * read + CHUNK_BYTES:
+                    raise InvalidInput(
+                        "body", "gzip input inflates implausibly (compression bomb?)"
+                    )
+                if limit is not None and out > limit:
+                    raise _too_large(limit)
+                if data:
+                    yield data
+                if inflate.unconsumed_tail:
+                    data = inflate.decompress(inflate.unconsumed_tail, CHUNK_BYTES)
+                elif inflate.eof and inflate.unused_data:  # concatenated gzip members
+                    rest = inflate.unused_data
+                    inflate = zlib.decompressobj(wbits=31)
+                    data = inflate.decompress(rest, CHUNK_BYTES)
+                else:
+                    break
         except zlib.error as exc:
             raise InvalidInput("body", f"not valid gzip: {exc}") from None
-        out += len(data)
-        if out > MAX_DECOMPRESSED_RATIO * read + CHUNK_BYTES:
-            raise InvalidInput("body", "gzip input inflates implausibly (compression bomb?)")
-        if data:
-            yield data
 
 
 async def _lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, bytes | None]]]:
@@ -138,12 +156,15 @@ class Rows(NamedTuple):
     rows: list[Row]
 
 
-async def read_rows(chunks: AsyncIterator[bytes], fmt: Format | None) -> AsyncIterator[Rows]:
-    """Bytes (gzipped or not) -> rows, in input order; `fmt` None: sniffed from the start."""
+async def read_rows(
+    chunks: AsyncIterator[bytes], fmt: Format | None, max_bytes: int | None = None
+) -> AsyncIterator[Rows]:
+    """Bytes (gzipped or not) -> rows, in input order; `fmt` None: sniffed from the start.
+    TooLarge past `max_bytes` of decompressed input (None: no limit)."""
     if fmt is None:
         fmt, chunks = await sniffed(chunks)
     parser: CsvParser | NdjsonParser = CsvParser() if fmt == "csv" else NdjsonParser()
-    async for batch in _lines(_gunzipped(chunks)):
+    async for batch in _lines(_gunzipped(chunks, max_bytes)):
         rows = parser.feed(batch)
         if rows:
             yield Rows(parser.header, rows)
@@ -160,6 +181,7 @@ class CsvParser:
         self._record: list[str] = []
         self._start = 0
         self._quotes = 0
+        self._size = 0
 
     def feed(self, batch: list[tuple[int, bytes | None]]) -> list[Row]:
         records: list[tuple[int, str]] = []
@@ -167,7 +189,7 @@ class CsvParser:
         for number, raw in batch:
             if raw is None:
                 out.append((number, InvalidInput("row", f"longer than {MAX_LINE_BYTES} bytes")))
-                self._record, self._quotes = [], 0
+                self._record, self._quotes, self._size = [], 0, 0
                 continue
             try:
                 text = raw.decode("utf-8").removesuffix("\r")
@@ -179,10 +201,16 @@ class CsvParser:
                 if number == 1:
                     text = text.removeprefix("\ufeff")
             self._record.append(text)
+            self._size += len(text)
             self._quotes += text.count('"')
+            if self._quotes % 2 and self._size > MAX_LINE_BYTES:
+                # An unbalanced quote would otherwise gather the rest of the file.
+                out.append((self._start, InvalidInput("row", "quoted field runs on too long")))
+                self._record, self._quotes, self._size = [], 0, 0
+                continue
             if self._quotes % 2 == 0:
                 records.append((self._start, "\n".join(self._record)))
-                self._record, self._quotes = [], 0
+                self._record, self._quotes, self._size = [], 0, 0
         for (number, _text), cells in zip(records, _parse(r for _, r in records), strict=True):
             if self.header is None:
                 self.header = cells
@@ -222,6 +250,9 @@ class NdjsonParser:
                 obj = self._decoder.decode(raw)
             except msgspec.DecodeError as exc:
                 out.append((number, InvalidInput("row", f"not JSON: {exc}")))
+                continue
+            except RecursionError:  # `[[[[…` a megabyte deep
+                out.append((number, InvalidInput("row", "JSON nested too deeply")))
                 continue
             if not isinstance(obj, dict):
                 out.append((number, InvalidInput("row", "expected a JSON object per line")))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -41,8 +42,8 @@ async def converted_in_workers(
     """(line, raw, Incoming or the InvalidInput it gave), in the order of `items`."""
     pool = ProcessPoolExecutor(
         workers,
-        mp_context=_context(),
-        initializer=_exit_with_parent,
+        mp_context=forkserver_context(),
+        initializer=exit_with_parent,
         initargs=(os.getpid(),),
     )
     try:
@@ -115,17 +116,33 @@ async def _collect(chunk: list[Parsed], future: asyncio.Future[list[Any]]) -> li
     return converted
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    # Not "fork": the CLI's progress bar runs a thread, and forking a threaded process can
-    # copy a held lock into the child.
+def forkserver_context() -> multiprocessing.context.ForkServerContext:
+    """The context of every process the importer starts (these workers, the HTTP import's
+    child in `child.py`). Not "fork": the CLI's progress bar and the server run threads, and
+    forking a threaded process can copy a held lock into the child. The forkserver imports
+    the import modules once; each process it forks starts with them loaded."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["prefstore.transfer.rows"])
+    # By name, not imported: `child` imports this module.
+    preload = ["prefstore.transfer.rows", "prefstore.transfer.child", *_main_imports()]
+    context.set_forkserver_preload(preload)
     return context
 
 
-def _exit_with_parent(parent: int) -> None:
-    """A worker whose importer was killed (SIGKILL leaves no time to shut the pool down)
-    would otherwise wait for work forever."""
+def _main_imports() -> list[str]:
+    """The project's modules loaded here, when the main module is a script run by path.
+    multiprocessing runs such a script again (as `__mp_main__`) in every process it starts,
+    forkserver children included, and Python 3.11's forkserver ignores a "__main__" preload:
+    `prefstore serve`'s console script would import the whole app again in each, ~250 ms.
+    Preloaded, the re-run finds them imported. (`python -m …` mains are not run again.)"""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main.__spec__, "name", None) is not None:
+        return []
+    return sorted(name for name in sys.modules if name.split(".")[0] == "prefstore")
+
+
+def exit_with_parent(parent: int) -> None:
+    """A process whose importer was killed (SIGKILL leaves no time to shut it down) would
+    otherwise wait for work forever, or outlive the server."""
 
     spawner = os.getppid()  # the forkserver, which exits with the importer
 

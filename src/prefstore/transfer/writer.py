@@ -135,7 +135,7 @@ class BatchWriter:
             cid = row.id or next(
                 (batch.get(k) or owners.get(k) for k in keys if k in batch or k in owners), None
             )
-            cid = cid or new_customer_id(row)
+            cid = cid or new_customer_id(row, self.salt)
             for key in keys:
                 batch.setdefault(key, cid)
             cids.append(cid)

@@ -16,8 +16,10 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from prefstore.customers import quick_entry, shorthand
+from prefstore.customers.desk import UndoPointer
 from prefstore.errors import Forbidden, InvalidInput, NotFound
-from prefstore.http.deps import Config, Index, Keys, Reader, Store
+from prefstore.http.auth import authenticate, client_address
+from prefstore.http.deps import AllServices, Config, Index, Reader, StaffDesk, Store
 from prefstore.http.web import session
 from prefstore.http.web.session import require_staff, staff_of
 from prefstore.models.fields import EmailText, Name, PhoneText
@@ -108,9 +110,10 @@ async def who_am_i(request: AnyRequest, settings: Config) -> SessionInfo:
 
 @post("/session", status_code=200)
 async def sign_in(
-    request: AnyRequest, key_cache: Keys, settings: Config, data: JSONBody[SignIn]
+    request: AnyRequest, services: AllServices, settings: Config, data: JSONBody[SignIn]
 ) -> SessionInfo:
-    principal = await key_cache.principal(data.key.strip())
+    # The API's own key check: cached keys, and failed sign-ins limited per client address.
+    principal = await authenticate(services, data.key.strip(), client_address(request.scope))
     if "write" not in principal.scopes:
         raise Forbidden("this key can only look cards up; staff sign in with a write key")
     staff = session.start(request, principal.key_id, principal.name, settings.session_seconds)
@@ -172,44 +175,37 @@ async def preview(store: Store, customer_id: FromPath[str], data: JSONBody[Entry
 
 @post("/customers/{customer_id:str}/entries", guards=[require_staff], status_code=201)
 async def add_entry(
-    request: AnyRequest, store: Store, customer_id: FromPath[str], data: JSONBody[EntryText]
+    request: AnyRequest, desk: StaffDesk, customer_id: FromPath[str], data: JSONBody[EntryText]
 ) -> Saved:
     entry = shorthand.parse(data.text)
     if entry.empty:
         raise InvalidInput("text", "nothing to save: type +like -dislike !allergy #tag or a note")
-    actor = staff_of(request).name
-    done: dict[str, quick_entry.Undo] = {}
-    effects: list[quick_entry.Effect] = []
-
-    def change(record: Any) -> list[str]:
-        effects[:] = quick_entry.effects(record, entry)
-        fields, done["undo"] = quick_entry.apply(record, entry, actor, store.clock())
-        return fields
-
-    written = await store.update(customer_id, change, op="quick_entry", actor=actor)
-    if written.changed:
-        session.put_session_value(request, UNDO, msgspec.to_builtins(done["undo"]))
+    staff = staff_of(request)
+    saved = await desk.add(customer_id, entry, key_id=staff.key_id, actor=staff.name)
+    if saved.pointer is not None:
+        # Only a pointer: what the entry said about the person stays in their own keys.
+        session.put_session_value(request, UNDO, msgspec.to_builtins(saved.pointer))
     return Saved(
-        card=msgspec.Raw(written.card.staff),
-        effects=effects,
+        card=msgspec.Raw(saved.written.card.staff),
+        effects=saved.effects,
         note=entry.note,
-        undo=written.changed,
+        undo=saved.pointer is not None,
     )
 
 
 @post("/undo", guards=[require_staff], status_code=200)
-async def undo_last(request: AnyRequest, store: Store) -> Reverted:
+async def undo_last(request: AnyRequest, desk: StaffDesk) -> Reverted:
     raw = session.session_value(request, UNDO)
-    if raw is None:
+    try:
+        pointer = msgspec.convert(raw, UndoPointer) if raw is not None else None
+    except msgspec.ValidationError:
+        pointer = None  # a session from before undo pointers: nothing it can undo
+    if pointer is None:
         raise NotFound("nothing to undo")
-    undo = msgspec.convert(raw, quick_entry.Undo)
-    written = await store.update(
-        undo.customer_id,
-        lambda record: quick_entry.revert(record, undo),
-        op="quick_entry.undo",
-        actor=staff_of(request).name,
-    )
+    # Spent whatever the outcome: a refused undo is not offered again.
     session.put_session_value(request, UNDO, None)
+    staff = staff_of(request)
+    written = await desk.undo(pointer, key_id=staff.key_id, actor=staff.name)
     return Reverted(card=msgspec.Raw(written.card.staff))
 
 
