@@ -7,6 +7,7 @@ backends there are); test modules import helpers from there, never from this fil
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import fakeredis
 import pytest
@@ -33,6 +34,15 @@ from tests.support.redis_server import RedisServer
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server (AOF on) for one test alone: fault tests kill, stall and restart it."""
+    server = RedisServer(tmp_path / "redis")
     server.start()
     yield server
     server.stop()

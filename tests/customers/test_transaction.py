@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 import redis
@@ -25,15 +24,6 @@ from tests.support.redis_server import RedisServer
 
 FAST = 1.5
 """Seconds within which an outage must be answered (socket timeout 0.5 s)."""
-
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.resume()
-    server.stop()
 
 
 @pytest.fixture

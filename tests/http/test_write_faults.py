@@ -16,9 +16,7 @@ import asyncio
 import statistics
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
@@ -50,15 +48,6 @@ class Tally:
     duplicates_claimed: int = 0
     acknowledged: dict[str, list[str]] = field(default_factory=dict)
     """customer id -> the Idempotency-Keys of its acknowledged writes."""
-
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.resume()
-    server.stop()
 
 
 async def _write(client: httpx.AsyncClient, tally: Tally, cid: str, key: str, kind: str) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -20,14 +18,6 @@ from tests.support.redis_server import RedisServer
 pytestmark = pytest.mark.real_redis
 FAST = 1.5
 """Seconds within which an outage must be answered (timeout 0.5 s, one retry)."""
-
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
 
 
 async def _key(url: str, prefix: str) -> dict[str, str]:

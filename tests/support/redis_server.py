@@ -71,6 +71,7 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a stalled server cannot hear SIGTERM
             self.process.terminate()
             self.process.wait(timeout=10)
         self.process = None

@@ -8,9 +8,8 @@ import asyncio
 import multiprocessing
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 
 import pytest
 
@@ -125,14 +124,6 @@ async def test_errors_come_back_as_the_error_tree_s_own(services: Services) -> N
         await run_apart(services.importer, body, options(max_bytes=10_000))
     assert raised.value.code == "too_large"
     assert import_children() == []
-
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
 
 
 async def test_an_outage_mid_import_is_unavailable(own_server: RedisServer) -> None:
