@@ -13,11 +13,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from prefstore.config import Settings
-from prefstore.customers.apikeys import KeyStore
-from prefstore.http.app import create_app
-from prefstore.redis.connection import connect
 from prefstore.redis.keyspace import KeySpace
-from tests.support.backends import Backend, delete_prefix
+from tests.support.backends import Backend, two_app_instances
 from tests.support.keys import KeyMaker
 from tests.support.redis_server import RedisServer
 
@@ -82,16 +79,8 @@ async def two_apps(redis_server: RedisServer) -> AsyncIterator[tuple[Client, Cli
         redis_timeout=2.0,
         erasure_rewrite_seconds=1.0,
     )
-    admin = connect(redis_server.url, 2.0)
-    made = await KeyStore(admin, KeySpace(prefix)).create("two-apps", ["admin"])
-    headers = {"Authorization": f"Bearer {made.key}"}
-    async with (
-        AsyncTestClient(create_app(settings)) as a,
-        AsyncTestClient(create_app(settings)) as b,
-    ):
-        yield a, b, headers
-    await delete_prefix(admin, prefix)
-    await admin.aclose()
+    async with two_app_instances(settings) as apps:
+        yield apps
 
 
 @pytest.mark.real_redis

@@ -17,7 +17,7 @@ from prefstore.customers.apikeys import KeyStore
 from prefstore.http.app import create_app
 from prefstore.redis.connection import connect
 from prefstore.redis.keyspace import KeySpace
-from tests.support.backends import delete_prefix
+from tests.support.backends import delete_prefix, two_app_instances
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.real_redis
@@ -34,16 +34,8 @@ async def two_apps(
     settings = Settings(key_prefix=prefix, redis_url=redis_server.url, redis_timeout=2.0)
     # Each app opens a client of its own on the test client's event loop (a thread of its
     # own) and closes it at shutdown; keys and clean-up go through a third.
-    admin = connect(redis_server.url, 2.0)
-    made = await KeyStore(admin, KeySpace(prefix)).create("two-apps", ["admin"])
-    headers = {"Authorization": f"Bearer {made.key}"}
-    async with (
-        AsyncTestClient(create_app(settings)) as a,
-        AsyncTestClient(create_app(settings)) as b,
-    ):
-        yield a, b, headers
-    await delete_prefix(admin, prefix)
-    await admin.aclose()
+    async with two_app_instances(settings) as apps:
+        yield apps
 
 
 async def ids_for(client: Client, headers: dict[str, str], q: str) -> list[str]:

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from prefstore.config import Settings
+from prefstore.customers.apikeys import KeyStore
 from prefstore.http.app import create_app
+from prefstore.redis.connection import connect
+from prefstore.redis.keyspace import KeySpace
 
 EXTERNAL_URL = os.environ.get("PREFSTORE_TEST_REDIS_URL")
 BACKENDS = ["fake", "real", *(["external"] if EXTERNAL_URL else [])]
@@ -50,3 +56,25 @@ def app_for(backend: Backend, settings: Settings) -> Litestar:
     if backend.url is None:
         return create_app(settings, redis=backend.client)
     return create_app(settings)
+
+
+@asynccontextmanager
+async def two_app_instances(
+    settings: Settings,
+) -> AsyncIterator[tuple[AsyncTestClient[Litestar], AsyncTestClient[Litestar], dict[str, str]]]:
+    """Two app instances on one real Redis (`settings.redis_url`), as two processes would
+    be, and an admin key's headers. Each app opens and closes its own client; the key and the
+    clean-up of `settings.key_prefix` go through a third."""
+    assert settings.redis_url is not None
+    admin = connect(settings.redis_url, 2.0)
+    made = await KeyStore(admin, KeySpace(settings.key_prefix)).create("two-apps", ["admin"])
+    headers = {"Authorization": f"Bearer {made.key}"}
+    try:
+        async with (
+            AsyncTestClient(create_app(settings)) as a,
+            AsyncTestClient(create_app(settings)) as b,
+        ):
+            yield a, b, headers
+    finally:
+        await delete_prefix(admin, settings.key_prefix)
+        await admin.aclose()
