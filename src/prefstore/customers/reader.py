@@ -103,8 +103,8 @@ class CardReader:
         if body is None:  # no card, or one stored before this view existed
             return None if version is None else await self._upgraded(customer_id, view)
         found = CardBytes(as_bytes(version), as_bytes(body))
-        if fill is not None:
-            near.fill(fill, found)  # type: ignore[union-attr]
+        if near is not None and fill is not None:
+            near.fill(fill, found)
         return found
 
     def forget(self, customer_id: str) -> None:
@@ -122,8 +122,9 @@ class CardReader:
         if kind == "phone":
             value = normalise_phone(raw, self._region, "phone")
         elif kind == "email":
-            # The same rule as without email-validator's ~50 µs for the
-            # plain addresses touchpoints send (tests/customers/test_identifiers.py).
+            # The same rule as `normalise_email`, without email-validator's cost (~50 µs a
+            # lookup: 113 vs 63 µs of server CPU, docs/BENCHMARKS.md) for the plain addresses
+            # touchpoints send; tests/customers/test_identifiers.py holds the two equal.
             value = fast_email(raw, "email")
         else:
             value = normalise_other(kind, raw, kind)
@@ -165,9 +166,4 @@ class CardReader:
 
     async def by_identifier_two_trips(self, kind: str, raw: str, view: View) -> CardBytes | None:
         """The same lookup without a script, for Redis Cluster (index and card in two slots)."""
-        key = self.identifier_key(kind, raw)
-        async with translated_errors():
-            owner = await self._redis.get(key)
-        if owner is None:
-            return None
-        return await self.by_id(as_text(owner), view)
+        return await self._by_owner(self.identifier_key(kind, raw), view)
