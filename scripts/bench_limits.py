@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_limits.py [--runs 5] [--repeat 200]
 
-Builds one record filled to every limit of `customers/rules.py` (allergies, likes and
+Builds one record filled to every limit of `customers/rules/` (allergies, likes and
 dislikes, notes at their total character budget, the 500 item counters) with realistic
 words, then times, in this process, what a request does after its Redis read: decoding the
 stored record and running recall (a query of `MAX_QUERY_WORDS` words, half of them typos, and

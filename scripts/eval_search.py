@@ -1,19 +1,22 @@
 """Quality of search and cart check on the labelled evaluation set.
 
-Reports recall@1, recall@5 and MRR (over the top 10) for search, overall and per query kind,
-and recall / precision of allergy and diet alerts for cart check.
+Search: recall@1, recall@5 and p50 / p99 latency per query kind and overall, for prefstore's
+`SearchIndex` (its public facade) and for tantivy configured as issue 14 describes
+(`scripts/bench_search.py`), side by side in one process, each query through both engines in
+turn; with each engine's memory per customer (prefstore: `tracemalloc` of a second build;
+tantivy: index files + `tracemalloc` of its id list; both also the RSS delta of the build).
+Cart check: recall / precision of allergy and diet alerts.
 
     python scripts/eval_search.py --customers 20000 --queries 3400 --carts 2000
+    python scripts/eval_search.py --extended --seed 7 --customers 100000 --queries 2300 --by-note
     python scripts/eval_search.py --set eval_set.json      # a set written by gen_eval_set.py
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,68 +28,23 @@ from prefstore.models.records import CustomerRecord
 from prefstore.search.allergens import AllergenTable, load_table
 from prefstore.search.cartcheck import check_cart
 from prefstore.search.index import SearchIndex
+from scripts.bench_search import (
+    SearchReport,
+    evaluate,
+    load_index,
+    measure_engines,
+    print_side_by_side,
+    ranking,
+)
 from scripts.gen_eval_set import SEED, EvalCart, EvalQuery, EvalSet, make_eval_set
-
-TOP = 10
-
-
-@dataclass
-class Quality:
-    queries: int = 0
-    at1: int = 0
-    at5: int = 0
-    reciprocal: float = 0.0
-    latencies_ms: list[float] = field(default_factory=list)
-
-    @property
-    def recall_at_1(self) -> float:
-        return self.at1 / self.queries if self.queries else 0.0
-
-    @property
-    def recall_at_5(self) -> float:
-        return self.at5 / self.queries if self.queries else 0.0
-
-    @property
-    def mrr(self) -> float:
-        return self.reciprocal / self.queries if self.queries else 0.0
-
-
-@dataclass
-class SearchReport:
-    overall: Quality
-    by_kind: dict[str, Quality]
-    misses: list[tuple[EvalQuery, list[str]]]
 
 
 def build_index(customers: list[CustomerRecord]) -> SearchIndex:
-    index = SearchIndex()
-    for record in customers:
-        index.upsert(record)
-    return index
-
-
-def rank_of(hits: list[str], relevant: set[str]) -> int | None:
-    return next((i for i, h in enumerate(hits, 1) if h in relevant), None)
+    return load_index(customers)
 
 
 def evaluate_search(index: SearchIndex, queries: list[EvalQuery]) -> SearchReport:
-    overall = Quality()
-    by_kind: dict[str, Quality] = defaultdict(Quality)
-    misses = []
-    for q in queries:
-        started = time.perf_counter()
-        hits = [h.id for h in index.search(q.text, TOP, "staff")]
-        elapsed = (time.perf_counter() - started) * 1000
-        rank = rank_of(hits, set(q.relevant))
-        for bucket in (overall, by_kind[q.kind]):
-            bucket.queries += 1
-            bucket.at1 += rank == 1
-            bucket.at5 += rank is not None and rank <= 5
-            bucket.reciprocal += 1 / rank if rank else 0.0
-            bucket.latencies_ms.append(elapsed)
-        if rank is None or rank > 5:
-            misses.append((q, hits[:5]))
-    return SearchReport(overall, dict(by_kind), misses)
+    return evaluate({"prefstore": ranking(index)}, queries)["prefstore"]
 
 
 @dataclass
@@ -123,21 +81,6 @@ def evaluate_carts(
     return report
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
-def print_search(report: SearchReport) -> None:
-    print(f"{'kind':<20}{'n':>6}{'R@1':>8}{'R@5':>8}{'MRR':>8}{'p50 ms':>9}{'p99 ms':>9}")
-    rows = [*sorted(report.by_kind.items()), ("ALL", report.overall)]
-    for kind, q in rows:
-        print(
-            f"{kind:<20}{q.queries:>6}{q.recall_at_1:>8.3f}{q.recall_at_5:>8.3f}{q.mrr:>8.3f}"
-            f"{statistics.median(q.latencies_ms):>9.2f}{percentile(q.latencies_ms, 0.99):>9.2f}"
-        )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", type=Path, help="an eval set JSON (else generated)")
@@ -145,22 +88,36 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=3_400)
     parser.add_argument("--carts", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--show-misses", type=int, default=0)
+    parser.add_argument("--extended", action="store_true", help="many locales and scripts")
+    parser.add_argument(
+        "--engines", nargs="+", choices=["prefstore", "tantivy"], default=["prefstore", "tantivy"]
+    )
+    parser.add_argument(
+        "--tantivy-prefix-all",
+        action="store_true",
+        help="also tantivy with prefix matching on every word (type-ahead), same index",
+    )
+    parser.add_argument("--by-note", action="store_true", help="script classes per locale")
+    parser.add_argument("--show-misses", type=int, default=0, help="per engine")
     args = parser.parse_args()
+    started = time.perf_counter()
     if args.set:
         data = msgspec.json.decode(args.set.read_bytes(), type=EvalSet)
     else:
-        data = make_eval_set(args.customers, args.queries, args.carts, args.seed)
-    started = time.perf_counter()
-    index = build_index(data.customers)
+        data = make_eval_set(
+            args.customers, args.queries, args.carts, args.seed, extended=args.extended
+        )
     print(
-        f"{len(data.customers)} customers indexed in {time.perf_counter() - started:.1f} s; "
-        f"{len(data.queries)} queries; {len(data.carts)} carts; seed {data.seed}"
+        f"{len(data.customers):,} customers, {len(data.queries)} queries, {len(data.carts)} "
+        f"carts; seed {data.seed}; {time.perf_counter() - started:.0f} s to generate"
     )
-    report = evaluate_search(index, data.queries)
-    print_search(report)
-    for q, top in report.misses[: args.show_misses]:
-        print(f"  miss [{q.kind}] {q.text!r} → {q.relevant[:3]} got {top}")
+    reports, _ = measure_engines(
+        data.customers, data.queries, args.engines, args.tantivy_prefix_all
+    )
+    print_side_by_side(reports, args.by_note)
+    for engine, report in reports.items():
+        for q, top in report.misses[: args.show_misses]:
+            print(f"  {engine} miss [{q.kind} {q.note}] {q.text!r} → {q.relevant[:3]} got {top}")
     carts = evaluate_carts(load_table(), {c.id: c for c in data.customers}, data.carts)
     print(
         f"allergy/diet alerts: recall {carts.recall:.3f} ({carts.alerted_right}/{carts.must_alert})"

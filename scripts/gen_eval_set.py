@@ -10,30 +10,65 @@
   surname + last 4 phone digits, last 7 phone digits, email exact / domain typo / local typo.
   Each query lists every customer it cannot be told apart from (same name for a name query,
   same surname for "smith", …): hitting any of them counts, because no search could do better;
+* `--extended`: names from 21 locales, a third of them in other scripts (Cyrillic, Greek, Han,
+  kanji, Arabic, Hebrew, Devanagari; `scripts/eval_names.py`), and six more query classes:
+  a nickname for the first name ("Bill Whitfield" for William; the `nicknames` dataset read in
+  reverse), the start of both words ("marg whitf"), the name in its own script with and
+  without a typo (keyboard neighbour on the script's layout; a homophone or variant character
+  for Han and kanji), and a Latin transliteration as staff type it, in several conventions of
+  which only some are `anyascii`'s (the query's `note` says the locale and the convention):
+  `translit` for those the script alone determines, `translit_reading` for those that need
+  the reading of kanji or the vowels Arabic and Hebrew leave unwritten (Hepburn "Akemi Sato",
+  "Ahmed", "Cohen"). The original name classes draw Latin-script customers, the phone and
+  email classes anyone, the script classes each non-Latin locale equally often;
 * carts: items from a hand-labelled menu (the labels are written here, independently of
   `allergens.toml`), each cart checked against a customer with allergies or a diet; the truth
   says which items must alert.
 
     python scripts/gen_eval_set.py --customers 5000 --queries 1000 --out eval.json
+    python scripts/gen_eval_set.py --extended --seed 7 --customers 100000 --queries 2300
+
+Names are folded here with this script's own `fold` (case, accents and punctuation; letters
+of every script kept), not the engine's, so the truth does not move when the engine changes.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import importlib
 import itertools
 import random
+import re
 import string
+import sys
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import msgspec
+from anyascii import anyascii
+from nicknames import NickNamer
 
-from prefstore.models.fields import Severity
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from prefstore.models.fields import Sentiment, Severity
 from prefstore.models.records import Allergy, CustomerRecord, History, Preference
-from prefstore.search.text import fold
+from scripts.eval_names import (
+    NEIGHBOURS,
+    OTHER_LOCALES,
+    ROMANIZATIONS,
+    HanHomophones,
+    PeoplePool,
+    Person,
+    alphabet_typo,
+    email_name,
+    strip_marks,
+)
 
 SEED = 20240611
 LOCALES = {
@@ -183,7 +218,8 @@ MENU: dict[str, set[str]] = {
     "Oysters": {"molluscs"},
     "Scallops": {"molluscs"},
     "Seafood paella": {"crustaceans", "molluscs", "fish", "prawn"},
-    "Eggs Benedict": {"eggs", "meat", "pork"},
+    # English muffin (wheat) and hollandaise (butter, egg yolk): the old label left both out.
+    "Eggs Benedict": {"eggs", "meat", "pork", *_WHEAT, "dairy"},
     "Mayonnaise": {"eggs"},
     "Scrambled eggs on toast": {"eggs", *_WHEAT},
     "Omelette": {"eggs"},
@@ -221,11 +257,13 @@ LIKE_LABELS = [
 ]  # fmt: skip
 
 
-class EvalQuery(msgspec.Struct, kw_only=True):
+class EvalQuery(msgspec.Struct, kw_only=True, omit_defaults=True):
     text: str
     kind: str
     target: str
     relevant: list[str]
+    note: str = ""
+    """Extended set: the target's locale, and for a transliteration the convention."""
 
 
 class EvalCart(msgspec.Struct, kw_only=True):
@@ -243,6 +281,25 @@ class EvalSet(msgspec.Struct, kw_only=True):
 
 
 # ---------------------------------------------------------------- names
+# Letters that NFKD does not decompose into a base letter plus a combining mark.
+_SPECIAL = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
+     "ı": "i", "ħ": "h"}  # noqa: RUF001 (dotless i, Turkish)
+)  # fmt: skip
+_NOT_WORD = re.compile(r"[^\w\u0900-\u097f]+|_")  # Devanagari vowel signs are not \w
+
+
+@lru_cache(maxsize=1 << 18)
+def fold(text: str) -> str:
+    """Case- and accent-folded, punctuation turned into single spaces; letters of every script
+    kept. On Latin text it equals the engine's fold as it was when this set was first drawn,
+    so the original set (`--seed 7`) stays what it was."""
+    lowered = text.casefold().translate(_SPECIAL)
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_NOT_WORD.sub(" ", stripped).split())
+
+
 def _names(locale: str, attr: str) -> tuple[list[str], list[float] | None]:
     """The locale's names, with cumulative weights where Faker has frequencies."""
     provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
@@ -301,25 +358,27 @@ def _phone(rng: random.Random, taken: set[str]) -> str:
             return phone
 
 
-def make_customers(count: int, seed: int = SEED) -> list[CustomerRecord]:
-    rng = random.Random(seed)
-    pool = NamePool()
-    emails: set[str] = set()
-    phones: set[str] = set()
-    now = datetime(2024, 6, 1, tzinfo=UTC)
-    customers = []
-    for i in range(count):
-        name = pool.name(rng)
+class _Draw:
+    """The per-customer draws shared by both sets (in one order, so a seed gives one set)."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.emails: set[str] = set()
+        self.phones: set[str] = set()
+        self.now = datetime(2024, 6, 1, tzinfo=UTC)
+
+    def customer(self, i: int, name: str, latin_name: str) -> CustomerRecord:
+        rng = self.rng
         record = CustomerRecord(
             id=f"c{i:07d}",
             name=name,
-            emails=[_email(rng, name, emails)] if rng.random() < 0.85 else [],
-            phones=[_phone(rng, phones)] if rng.random() < 0.9 else [],
+            emails=[_email(rng, latin_name, self.emails)] if rng.random() < 0.85 else [],
+            phones=[_phone(rng, self.phones)] if rng.random() < 0.9 else [],
             tags=rng.sample(TAGS, rng.choice([0, 0, 1, 1, 2])),
             city=rng.choice(CITIES),
             history=History(
                 visits=rng.randrange(0, 40),
-                last_visit=now - timedelta(minutes=rng.randrange(60 * 24 * 700))
+                last_visit=self.now - timedelta(minutes=rng.randrange(60 * 24 * 700))
                 if rng.random() < 0.8
                 else None,
             ),
@@ -335,12 +394,41 @@ def make_customers(count: int, seed: int = SEED) -> list[CustomerRecord]:
             label = rng.choice(sorted(DIET_LABELS))
             record.allergies.append(Allergy(id=f"d{i}", label=label, severity="dietary"))
         for label in rng.sample(LIKE_LABELS, rng.choice([0, 1, 2, 3])):
-            sentiment = "likes" if rng.random() < 0.75 else "dislikes"
+            sentiment: Sentiment = "likes" if rng.random() < 0.75 else "dislikes"
             record.preferences.append(
                 Preference(id=f"p{i}{label[:3]}", label=label, sentiment=sentiment)
             )
-        customers.append(record)
+        return record
+
+
+def make_customers(count: int, seed: int = SEED) -> list[CustomerRecord]:
+    """The original set's customers (12 Latin-script locales)."""
+    draw = _Draw(seed)
+    pool = NamePool()
+    customers = []
+    for i in range(count):
+        name = pool.name(draw.rng)
+        customers.append(draw.customer(i, name, name))
     return customers
+
+
+@dataclass
+class Population:
+    """The extended set's customers with the person each was drawn as (locale, name parts)."""
+
+    customers: list[CustomerRecord]
+    people: list[Person]
+
+
+def make_population(count: int, seed: int = SEED) -> Population:
+    draw = _Draw(seed)
+    pool = PeoplePool()
+    customers, people = [], []
+    for i in range(count):
+        person = pool.person(draw.rng)
+        people.append(person)
+        customers.append(draw.customer(i, person.name, email_name(person)))
+    return Population(customers, people)
 
 
 # ---------------------------------------------------------------- typos
@@ -476,6 +564,200 @@ def make_queries(customers: list[CustomerRecord], count: int, seed: int = SEED) 
     return queries
 
 
+# ---------------------------------------------------------------- extended set
+NEW_KINDS = ["nickname", "prefix_both", "native", "native_typo", "translit", "translit_reading"]
+EXTENDED_KINDS = [*QUERY_KINDS, *NEW_KINDS]
+SCRIPT_KINDS = {"native", "native_typo", "translit", "translit_reading"}
+"""Drawn from customers with a non-Latin name, each of those locales equally often."""
+ANYONE_KINDS = {"phone_digits", "email_exact", "email_domain_typo", "email_local_typo"}
+"""Drawn from every customer; every other kind from customers with a Latin-script name."""
+READINGS = {"ja_JP": {"hepburn", "hepburn_western"}, "ar_AA": {"popular"}, "he_IL": {"popular"}}
+"""Romanizations that need more than the script to produce: the reading of kanji, the vowels
+Arabic and Hebrew leave unwritten. Their queries are the class `translit_reading`, so that
+they are neither hidden in `translit` nor hide how the rest of it does."""
+
+
+def conventions(kind: str) -> dict[str, list[str]]:
+    """Per locale, the romanizations a query of `kind` may be typed in."""
+    if kind not in ("translit", "translit_reading"):
+        return {locale: [""] for locale in sorted(OTHER_LOCALES)}
+    found = {}
+    for locale in sorted(OTHER_LOCALES):
+        reading = READINGS.get(locale, set())
+        names = [c for c in sorted(ROMANIZATIONS[locale]) if (c in reading) == (kind != "translit")]
+        if names:
+            found[locale] = names
+    return found
+
+
+class ExtendedGroups(Groups):
+    """`Groups`, plus who a nickname, a pair of prefixes or a transliteration stands for."""
+
+    def __init__(self, population: Population) -> None:
+        super().__init__(population.customers)
+        self.population = population
+        self.nicknames = NickNamer()
+        self.surnames = sorted(self.by_surname)
+        self.latin = [i for i, p in enumerate(population.people) if p.latin]
+        self.everyone = list(range(len(population.people)))
+        self.by_locale: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(population.people):
+            self.by_locale[p.locale].append(i)
+        self.romanized: dict[tuple[str, str], dict[str, list[str]]] = {}
+        chinese = [f"{p.last}{p.first}" for p in population.people if p.locale == "zh_CN"]
+        japanese = [f"{p.last}{p.first}" for p in population.people if p.locale == "ja_JP"]
+        self.homophones = {"zh_CN": HanHomophones(chinese), "ja_JP": HanHomophones(japanese)}
+        self.by_reading: dict[str, list[CustomerRecord]] = defaultdict(list)
+        for i in self.by_locale["zh_CN"] + self.by_locale["ja_JP"]:
+            customer = population.customers[i]
+            self.by_reading[reading(customer.name)].append(customer)
+
+    def same_name(self, text: str) -> list[str]:
+        return self.by_name.get(fold(text), [])
+
+    def one_character_off(self, typed: str) -> list[str]:
+        """Han and kanji names that read like `typed` and differ from it in one character:
+        as close to a homophone typo as the person meant."""
+        return [
+            c.id
+            for c in self.by_reading.get(reading(typed), [])
+            if len(c.name) == len(typed)
+            and sum(a != b for a, b in zip(c.name, typed, strict=True)) <= 1
+        ]
+
+    def with_prefixes(self, first: str, last: str) -> list[str]:
+        start = bisect.bisect_left(self.surnames, last)
+        found = []
+        for surname in self.surnames[start:]:
+            if not surname.startswith(last):
+                break
+            found += [c.id for c in self.by_surname[surname] if fold(c.name).startswith(first)]
+        return found
+
+    def spelled_alike(self, locale: str, convention: str, spelled: str) -> list[str]:
+        """Everyone of `locale` whose name `convention` spells the same way."""
+        key = (locale, convention)
+        if key not in self.romanized:
+            table: dict[str, list[str]] = defaultdict(list)
+            spell = ROMANIZATIONS[locale][convention]
+            for i in self.by_locale[locale]:
+                if (text := spell(self.population.people[i])) is not None:
+                    table[fold(text)].append(self.population.customers[i].id)
+            self.romanized[key] = table
+        return self.romanized[key].get(fold(spelled), [])
+
+
+def reading(han: str) -> str:
+    return fold(anyascii(han))
+
+
+def _styled(rng: random.Random, text: str) -> str:
+    return text.lower() if rng.random() < 0.5 else text
+
+
+def _nickname(rng: random.Random, c: CustomerRecord, groups: ExtendedGroups) -> EvalQuery | None:
+    words = fold(c.name).split()
+    nicknames = sorted(n for n in groups.nicknames.nicknames_of(words[0]) if n.isalpha())
+    if len(words) < 2 or not nicknames:
+        return None
+    nick = rng.choice(nicknames)
+    stands_for = groups.nicknames.canonicals_of(nick) | {nick}
+    relevant = [x.id for x in groups.by_surname[words[-1]] if fold(x.name).split()[0] in stands_for]
+    text = f"{nick.title()} {c.name.split()[-1]}"
+    return EvalQuery(text=_styled(rng, text), kind="nickname", target=c.id, relevant=relevant)
+
+
+def _prefix_both(rng: random.Random, c: CustomerRecord, groups: ExtendedGroups) -> EvalQuery | None:
+    words = fold(strip_marks(c.name)).split()
+    if len(words) < 2 or min(len(words[0]), len(words[-1])) < 4:
+        return None
+    first = words[0][: min(rng.randint(3, 5), len(words[0]) - 1)]
+    last = words[-1][: min(rng.randint(3, 5), len(words[-1]) - 1)]
+    relevant = groups.with_prefixes(first, last)
+    return EvalQuery(text=f"{first} {last}", kind="prefix_both", target=c.id, relevant=relevant)
+
+
+def _native_typo(rng: random.Random, p: Person, name: str) -> str | None:
+    if p.locale not in NEIGHBOURS:
+        return None
+    words = name.split()
+    long_enough = [i for i, w in enumerate(words) if len(w) >= 4]
+    if not long_enough:
+        return None
+    i = rng.choice(long_enough)
+    typed = alphabet_typo(rng, words[i], rng.choice(TYPOS), NEIGHBOURS[p.locale])
+    return None if typed is None else " ".join([*words[:i], typed, *words[i + 1 :]])
+
+
+def _in_script(
+    rng: random.Random, i: int, kind: str, convention: str, groups: ExtendedGroups
+) -> EvalQuery | None:
+    p, c = groups.population.people[i], groups.population.customers[i]
+    note = p.locale
+    if p.latin:  # a set too small to hold the locale asked for
+        return None
+    if kind.startswith("translit"):
+        note = f"{p.locale} {convention}"
+        spelled = ROMANIZATIONS[p.locale][convention](p)
+        if spelled is None:
+            return None
+        text = _styled(rng, spelled)
+        relevant = groups.spelled_alike(p.locale, convention, spelled) + groups.same_name(text)
+    else:
+        text = strip_marks(c.name) if rng.random() < 0.5 else c.name
+        relevant = groups.same_name(c.name)
+        if kind == "native_typo":
+            homophones = groups.homophones.get(p.locale)
+            typed = homophones.typo(rng, text) if homophones else _native_typo(rng, p, text)
+            if typed is None or fold(typed) == fold(text):  # e.g. a virama: folded away
+                return None
+            text = typed
+            relevant = relevant + groups.same_name(text)
+            if homophones:
+                relevant += groups.one_character_off(text)
+        text = _styled(rng, text)
+    return EvalQuery(text=text, kind=kind, target=c.id, relevant=sorted(set(relevant)), note=note)
+
+
+def _extended_query(rng: random.Random, kind: str, groups: ExtendedGroups) -> EvalQuery:
+    convention = ""
+    if kind in SCRIPT_KINDS:
+        options = conventions(kind)
+        locale = rng.choice(sorted(options))
+        pool = groups.by_locale[locale] or groups.everyone
+        convention = rng.choice(options[locale])
+    else:
+        pool = groups.everyone if kind in ANYONE_KINDS else groups.latin or groups.everyone
+    people, customers = groups.population.people, groups.population.customers
+    make: Callable[[int], EvalQuery | None]
+    if kind in SCRIPT_KINDS:
+        make = lambda i: _in_script(rng, i, kind, convention, groups)  # noqa: E731
+    elif kind == "nickname":
+        make = lambda i: _nickname(rng, customers[i], groups)  # noqa: E731
+    elif kind == "prefix_both":
+        make = lambda i: _prefix_both(rng, customers[i], groups)  # noqa: E731
+    else:
+        make = lambda i: _query(rng, customers[i], kind, groups)  # noqa: E731
+    for _attempt in range(200):
+        i = rng.choice(pool)
+        if (made := make(i)) is not None:
+            made.note = made.note or people[i].locale
+            return made
+    i = rng.choice(pool)
+    made = _query(rng, customers[i], "exact", groups)
+    assert made is not None
+    made.note = people[i].locale
+    return made
+
+
+def make_extended_queries(population: Population, count: int, seed: int = SEED) -> list[EvalQuery]:
+    rng = random.Random(seed + 1)
+    groups = ExtendedGroups(population)
+    return [
+        _extended_query(rng, EXTENDED_KINDS[n % len(EXTENDED_KINDS)], groups) for n in range(count)
+    ]
+
+
 # ---------------------------------------------------------------- carts
 def truth_tags(record: CustomerRecord) -> set[str]:
     tags: set[str] = set()
@@ -499,13 +781,18 @@ def make_carts(customers: list[CustomerRecord], count: int, seed: int = SEED) ->
     return carts
 
 
-def make_eval_set(customers: int, queries: int, carts: int, seed: int = SEED) -> EvalSet:
-    people = make_customers(customers, seed)
+def make_eval_set(
+    customers: int, queries: int, carts: int, seed: int = SEED, *, extended: bool = False
+) -> EvalSet:
+    if extended:
+        population = make_population(customers, seed)
+        people = population.customers
+        asked = make_extended_queries(population, queries, seed)
+    else:
+        people = make_customers(customers, seed)
+        asked = make_queries(people, queries, seed)
     return EvalSet(
-        seed=seed,
-        customers=people,
-        queries=make_queries(people, queries, seed),
-        carts=make_carts(people, carts, seed),
+        seed=seed, customers=people, queries=asked, carts=make_carts(people, carts, seed)
     )
 
 
@@ -516,8 +803,13 @@ def main() -> None:
     parser.add_argument("--carts", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--out", type=Path, default=Path("eval_set.json"))
+    parser.add_argument(
+        "--extended", action="store_true", help="many locales and scripts, and five more classes"
+    )
     args = parser.parse_args()
-    data = make_eval_set(args.customers, args.queries, args.carts, args.seed)
+    data = make_eval_set(
+        args.customers, args.queries, args.carts, args.seed, extended=args.extended
+    )
     args.out.write_bytes(msgspec.json.encode(data))
     print(
         f"wrote {args.out}: {len(data.customers)} customers, {len(data.queries)} queries, "

@@ -5,42 +5,110 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import click
 import msgspec
 import uvicorn
 import uvloop
+from redis.asyncio import Redis
+from redis.exceptions import AuthenticationError, RedisError
 from rich.console import Console
 from rich.table import Table
 
 from prefstore.config import Settings
 from prefstore.customers.apikeys import ALL_SCOPES
 from prefstore.customers.demo import seed_demo
-from prefstore.errors import PrefstoreError
+from prefstore.errors import PrefstoreError, Unavailable
 from prefstore.http.runtime import install_runtime_tuning
 from prefstore.redis.connection import connect
-from prefstore.redis.embedded import EmbeddedRedis
+from prefstore.redis.embedded import EmbeddedRedis, EmbeddedRedisError
 from prefstore.services import Services
 
 console = Console(stderr=True)
+log = logging.getLogger("prefstore.cli")
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @asynccontextmanager
-async def redis_session(settings: Settings) -> AsyncIterator[tuple[Services, str]]:
+async def redis_session(
+    settings: Settings, wait: float = 0.0
+) -> AsyncIterator[tuple[Services, str]]:
     """The services on the configured Redis, or on the embedded one (started if needed),
-    and that Redis's URL. Built by the same factory as the app's."""
+    and that Redis's URL. Built by the same factory as the app's. Redis must answer within
+    `wait` seconds (0: at the first try), else Unavailable says where and what was tried."""
     async with AsyncExitStack() as stack:
         url = settings.redis_url
         if url is None:
             url = await stack.enter_async_context(EmbeddedRedis(settings.data_dir))
-        client = connect(url, max(settings.redis_timeout, 2.0))
+        timeout = max(settings.redis_timeout, 2.0)
+        client = connect(url, timeout)
         stack.push_async_callback(client.aclose)
+        await _reachable(client, url, timeout, wait)
         yield Services.build(settings, client), url
+
+
+async def _reachable(client: Redis, url: str, per_try: float, wait: float) -> None:
+    """PING until Redis answers. A Redis that is down or still loading its data is asked
+    again, each failed try logged, until `wait` seconds have passed; a refused password is
+    not (waiting would not change it)."""
+    started = time.monotonic()
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            await client.ping()
+            return
+        except (RedisError, OSError) as exc:
+            why = str(exc).rstrip(".") or type(exc).__name__
+            waited = time.monotonic() - started
+            if isinstance(exc, AuthenticationError) or waited >= wait:
+                tried = f"tried {tries} time{'s' if tries > 1 else ''}"
+                tried += f" over {waited:.0f} s" if tries > 1 else f" (timeout {per_try:g} s)"
+                where = "PREFSTORE_REDIS_URL" if "redis.sock" not in url else "the embedded Redis"
+                raise Unavailable(
+                    f"cannot reach Redis at {redacted(url)} ({where}): {why}; {tried}"
+                ) from None
+            log.warning(
+                "waiting for Redis at %s (try %d, %.0f of %.0f s): %s",
+                *(redacted(url), tries, waited, wait, why),
+            )
+            await asyncio.sleep(min(1.0, max(0.0, wait - waited)))
+
+
+def redacted(url: str) -> str:
+    """`url` with its password, if any (in the user part or a `password=` parameter), shown
+    as `***`: fit for a log line or an error message."""
+    netloc = urlsplit(url).netloc
+    userinfo, _, host = netloc.rpartition("@")
+    if ":" in userinfo:
+        url = url.replace(netloc, f"{userinfo.partition(':')[0]}:***@{host}", 1)
+    base, mark, query = url.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    masked = [(k, "***" if k.lower() == "password" else v) for k, v in pairs]
+    return base + mark + urlencode(masked, safe="*/")
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """An error the user can act on (configuration, input, Redis, files) becomes one line,
+    click's `Error: …` with exit status 1, not a traceback."""
+    try:
+        yield
+    except PrefstoreError as exc:
+        raise click.ClickException(exc.detail) from exc
+    except EmbeddedRedisError as exc:
+        raise click.ClickException(f"embedded Redis: {exc} (or set PREFSTORE_REDIS_URL)") from exc
+    except RedisError as exc:
+        raise click.ClickException(f"Redis: {exc}") from exc
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        raise click.ClickException(f"{exc.strerror or exc}{where}") from exc
 
 
 @click.group()
@@ -48,7 +116,8 @@ async def redis_session(settings: Settings) -> AsyncIterator[tuple[Services, str
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """prefstore: what we know about the person in front of you."""
-    ctx.obj = Settings.from_env()
+    with _reported():
+        ctx.obj = Settings.from_env()
 
 
 # ------------------------------------------------------------------ serve
@@ -63,19 +132,17 @@ def serve(settings: Settings, host: str | None, port: int | None, demo: bool) ->
         settings, host=host or settings.host, port=port or settings.port
     )
     logging.basicConfig(level=settings.log_level.upper())
-    try:
-        # uvloop for the whole run: uvicorn's own `loop` setting applies only when uvicorn
-        # creates the loop (`uvicorn.run`), not to `Server.serve()` awaited in ours.
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(_serve(settings, demo))
-    except PrefstoreError as exc:
-        raise click.ClickException(exc.detail) from exc
+    # uvloop for the whole run: uvicorn's own `loop` setting applies only when uvicorn
+    # creates the loop (`uvicorn.run`), not to `Server.serve()` awaited in ours.
+    with _reported(), asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_serve(settings, demo))
 
 
 async def _serve(settings: Settings, demo: bool) -> None:
     from prefstore.http.app import create_app
 
-    async with redis_session(settings) as (services, url):
+    # A Redis started beside prefstore (systemd, compose) may not answer yet: wait for it.
+    async with redis_session(settings, settings.redis_wait_seconds) as (services, url):
         await _first_run(services, demo)
         app = create_app(msgspec.structs.replace(settings, redis_url=url))
         install_runtime_tuning(app)  # GC: see runtime.py and docs/BENCHMARKS.md
@@ -128,10 +195,8 @@ def keys() -> None:
 
 
 def _run(coro: object) -> object:
-    try:
+    with _reported():
         return asyncio.run(coro)  # type: ignore[arg-type]
-    except PrefstoreError as exc:
-        raise click.ClickException(exc.detail) from exc
 
 
 @keys.command("create")
@@ -143,16 +208,25 @@ def _run(coro: object) -> object:
     required=True,
     type=click.Choice(ALL_SCOPES),
     help="lookup (POS: contacts masked), contact (+ phones, emails), write (staff apps), "
-    "import, admin. Repeatable.",
+    "import, metrics (a Prometheus scraper: /metrics only), admin. Repeatable.",
+)
+@click.option(
+    "--venue",
+    default=None,
+    help="Bind the key to one venue (of PREFSTORE_VENUES): what it writes is recorded "
+    "there, and it may not act for another.",
 )
 @click.pass_obj
-def keys_create(settings: Settings, name: str, scopes: tuple[str, ...]) -> None:
+def keys_create(settings: Settings, name: str, scopes: tuple[str, ...], venue: str | None) -> None:
     """Create a key; the secret is printed once and never stored."""
 
     async def go() -> None:
         async with redis_session(settings) as (services, _url):
-            made = await services.keystore.create(name, list(scopes))
-        console.print(f"key {made.info.id} ({', '.join(made.info.scopes)}) for {made.info.name}")
+            made = await services.keystore.create(name, list(scopes), venue)
+        at = f" at {made.info.venue}" if made.info.venue else ""
+        console.print(
+            f"key {made.info.id} ({', '.join(made.info.scopes)}) for {made.info.name}{at}"
+        )
         print(made.key)
 
     _run(go())
@@ -166,12 +240,13 @@ def keys_list(settings: Settings) -> None:
     async def go() -> None:
         async with redis_session(settings) as (services, _url):
             infos = await services.keystore.list()
-        table = Table("id", "name", "scopes", "created", "revoked")
+        table = Table("id", "name", "scopes", "venue", "created", "revoked")
         for info in infos:
             table.add_row(
                 info.id,
                 info.name,
                 ",".join(info.scopes),
+                info.venue or "",
                 f"{info.created_at:%Y-%m-%d %H:%M}",
                 f"{info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "",
             )
@@ -235,7 +310,8 @@ def import_(
     from prefstore.transfer import ImportOptions, Mapping
     from prefstore.transfer.console import import_file, summary_table
 
-    mapping = Mapping.build(preset, map_file, columns)
+    with _reported():  # a misspelt preset or target, a mapping file that does not read
+        mapping = Mapping.build(preset, map_file, columns)
 
     async def go() -> None:
         async with redis_session(settings) as (services, _url):
@@ -261,25 +337,22 @@ def import_(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write [stdout]; a .gz name is gzipped.",
+    help="File to write [stdout]; a .gz name is gzipped. Written whole or not at all.",
 )
 @click.pass_obj
 def export_(settings: Settings, output: Path | None) -> None:
     """Write every customer as NDJSON that `prefstore import` restores."""
-    import gzip
     import sys
 
-    from prefstore.transfer.exporter import export_to
+    from prefstore.transfer.exporter import export_file, export_to
 
     async def go() -> None:
         async with redis_session(settings) as (services, _url):
             client, keys = services.redis, services.keys
             if output is None:
                 count = await export_to(client, keys, sys.stdout.buffer)
-            else:
-                opener = gzip.open if output.suffix == ".gz" else open
-                with opener(output, "wb") as out:
-                    count = await export_to(client, keys, out)  # type: ignore[arg-type]
+            else:  # whole or not at all: a failed export leaves no partial file
+                count = await export_file(client, keys, output)
         console.print(f"exported {count:,} customers")
 
     _run(go())

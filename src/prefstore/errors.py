@@ -68,7 +68,14 @@ class Unauthenticated(PrefstoreError):
 
 
 class Forbidden(PrefstoreError):
+    """The key may not do this: it lacks the scope, or (`field` = `venue`) it is bound to
+    another venue than the one the request acts for."""
+
     code = "forbidden"
+
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
 
 
 class RateLimited(PrefstoreError):
@@ -83,6 +90,17 @@ class RateLimited(PrefstoreError):
         self.limit = limit
         self.window = window
         self.reset = reset
+
+
+class ConfigError(PrefstoreError):
+    """A setting in the environment is not acceptable; `variable` names it (the message says
+    the form expected). Raised by `Settings.from_env`; the CLI and `create_app` report it."""
+
+    code = "config_error"
+
+    def __init__(self, detail: str, variable: str | None = None) -> None:
+        super().__init__(detail)
+        self.variable = variable
 
 
 class Unavailable(PrefstoreError):

@@ -7,6 +7,7 @@ the code, so the published schemas are always the ones the service enforces.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -33,15 +34,48 @@ PUBLIC_MODELS: dict[str, Any] = {
     "recall-result": results.RecallResult,
     "cart-check-input": inputs.CartCheckInput,
     "cart-check": results.CartCheck,
-    "error": views.ErrorBody,
+    "party-input": inputs.PartyInput,
+    "party-card": views.PartyCard,
+    "party-check-input": inputs.PartyCheckInput,
+    "party-check": results.PartyCheck,
+    "here-card": views.HereCard,
+    "problem": views.Problem,
 }
+
+
+def model_components(
+    models: Iterable[Any], ref_template: str = "#/$defs/{name}"
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """msgspec's schemas of `models` (references, components by name), each component with
+    its model's `schema_rules` (what its `__post_init__` checks across fields) added: the
+    one source of both the published schemas and the OpenAPI document's."""
+    models = list(models)
+    refs, components = msgspec.json.schema_components(models, ref_template=ref_template)
+    for model in _nested_structs(models):
+        rules = getattr(model, "schema_rules", None)
+        if rules and model.__name__ in components:
+            components[model.__name__].update(rules)
+    return list(refs), components
+
+
+def _nested_structs(models: Iterable[Any]) -> Iterable[type[msgspec.Struct]]:
+    seen: set[type[msgspec.Struct]] = set()
+    todo = list(models)
+    while todo:
+        model = todo.pop()
+        if isinstance(model, type) and issubclass(model, msgspec.Struct) and model not in seen:
+            seen.add(model)
+            todo.extend(f.type for f in msgspec.structs.fields(model))
+        todo.extend(getattr(model, "__args__", ()))
+    return seen
 
 
 def render_schemas(extra: dict[str, Any] | None = None) -> dict[str, str]:
     """File name → JSON text, deterministic (sorted keys, trailing newline)."""
     out: dict[str, str] = {}
     for name, model in {**PUBLIC_MODELS, **(extra or {})}.items():
-        schema = msgspec.json.schema(model)
+        (ref,), components = model_components([model])
+        schema = {**ref, "$defs": components}
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["title"] = schema.get("title", name)
         out[f"{name}.schema.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"

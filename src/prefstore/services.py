@@ -22,6 +22,7 @@ from prefstore.customers.changes import ChangeFeed
 from prefstore.customers.desk import Desk
 from prefstore.customers.disk_erasure import DiskEraser
 from prefstore.customers.erasure_receipts import ErasurePolicy, ErasureReceipts
+from prefstore.customers.names import Nicknames
 from prefstore.customers.nearcache import NearCache, NearCacheFollower
 from prefstore.customers.reader import VIEWS, CardReader
 from prefstore.customers.store import CustomerStore
@@ -30,6 +31,7 @@ from prefstore.redis.pipelined import Address
 from prefstore.redis.ratelimit import Policy, RateLimiter
 from prefstore.redis.tracking import InvalidationStream
 from prefstore.search.allergens import AllergenTable, load_table
+from prefstore.search.cues import CardCues
 from prefstore.search.follower import IndexFollower
 from prefstore.search.index import SearchIndex
 from prefstore.transfer.importer import Importer
@@ -74,12 +76,13 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, redis: Redis) -> Services:
         keys = KeySpace(settings.key_prefix)
-        keystore = KeyStore(redis, keys)
+        keystore = KeyStore(redis, keys, settings.venues)
         erasure = ErasurePolicy(
             rewrite_seconds=settings.erasure_rewrite_seconds,
             receipt_seconds=settings.erasure_receipt_days * 24 * 3600,
         )
         near = _near_cache(settings, redis, keys)
+        nicknames = _nicknames(settings)
         reader = CardReader(redis, keys, settings.default_region, near.cache if near else None)
         store = CustomerStore(
             redis,
@@ -100,10 +103,17 @@ class Services:
             key_cache=KeyCache(keystore, settings.key_cache_seconds),
             key_check=KeyCheck(keystore, settings.key_cache_seconds),
             feed=ChangeFeed(redis, keys),
-            search=IndexFollower(redis, keys, SearchIndex(), block_ms=_block_ms(settings)),
+            search=IndexFollower(
+                redis,
+                keys,
+                SearchIndex(CardCues(redis, keys), nicknames),
+                block_ms=_block_ms(settings),
+            ),
             allergens=load_table(settings.allergens_file),
             sessions=RedisStore(redis, f"{settings.key_prefix}session"),
-            importer=Importer(store.storage, region=store.region, salt=store.suppression_salt),
+            importer=Importer(
+                store.storage, region=store.region, salt=store.suppression_salt, nicknames=nicknames
+            ),
             desk=Desk(store, undo_seconds=settings.session_seconds),
             erasures=receipts,
             disk_erasure=DiskEraser(redis, keys, receipts),
@@ -128,6 +138,12 @@ class Services:
                 await self.near_cache.stop()
             await self.disk_erasure.stop()
             await self.search.stop()
+
+
+def _nicknames(settings: Settings) -> Nicknames | None:
+    """The deployment's added nicknames, if it has a list: search and the import's duplicate
+    hints read the same table."""
+    return Nicknames.load(settings.nicknames_file) if settings.nicknames_file else None
 
 
 def _limiter(settings: Settings, redis: Redis, keys: KeySpace) -> RateLimiter:

@@ -89,10 +89,14 @@ async def through_the_shorthand_page(client: Client, store: CustomerStore, redis
         ("soy", "replace", "intolerance"),
     ]
     for text in ("!peanuts", "~Peanuts"):
-        saved = await client.post("/ui/customers/ada/entries", json={"text": text}, headers=csrf)
+        saved = await client.post(
+            "/ui/customers/ada/entries", json={"text": text, "customer_id": "ada"}, headers=csrf
+        )
         assert saved.status_code == 201, saved.text
         assert (saved.json()["card"]["version"], saved.json()["undo"]) == (2, False)
-    saved = await client.post("/ui/customers/ada/entries", json={"text": "!!soy"}, headers=csrf)
+    saved = await client.post(
+        "/ui/customers/ada/entries", json={"text": "!!soy", "customer_id": "ada"}, headers=csrf
+    )
     assert saved.json()["card"]["version"] == 3
     assert await severities(store) == {
         "peanuts": "severe",

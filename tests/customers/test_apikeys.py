@@ -66,5 +66,8 @@ def test_what_each_scope_implies() -> None:
     assert effective_scopes(["contact"]) == {"contact", "lookup"}
     assert effective_scopes(["write"]) == {"write", "contact", "lookup"}
     assert effective_scopes(["import"]) == {"import"}
-    assert effective_scopes(["admin"]) == {"admin", "write", "contact", "lookup", "import"}
+    assert effective_scopes(["metrics"]) == {"metrics"}
+    assert effective_scopes(["admin"]) == {
+        "admin", "write", "contact", "lookup", "import", "metrics"
+    }  # fmt: skip
     assert effective_scopes(["lookup", "import"]) == {"lookup", "import"}

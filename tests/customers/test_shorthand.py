@@ -230,3 +230,37 @@ def test_undo_keeps_what_others_wrote_since() -> None:
     revert(record, undo)
     assert [p.label for p in record.preferences] == ["scones"]
     assert record.tags == ["late"]
+
+
+# ---------------------------------------------------------------- comparative likes
+@pytest.mark.parametrize(
+    ("text", "like"),
+    [
+        ("+popcorn>pretzels", ("popcorn", "pretzels")),
+        ('+"oat milk">"soy milk"', ("oat milk", "soy milk")),
+        ("+“oat milk”>soy,", ("oat milk", "soy")),
+        ('+popcorn>"salted pretzels".', ("popcorn", "salted pretzels")),
+        ("+tea>Tea", ("tea", None)),
+        ("+tea>", ("tea", None)),
+    ],
+)
+def test_a_like_may_say_what_it_is_preferred_over(text: str, like: tuple[str, str | None]) -> None:
+    (item,) = parse(text).items
+    assert (item.kind, item.label, item.over) == ("like", *like)
+
+
+def test_only_a_like_compares_and_it_needs_something_to_like() -> None:
+    entry = parse("+>pretzels")
+    assert entry.items == [] and entry.note == "+>pretzels" and entry.warnings
+    (dislike,) = parse("-olives>capers").items
+    assert (dislike.label, dislike.over) == ("olives>capers", None)
+
+
+def test_a_comparative_like_is_saved_and_previewed_with_what_it_beats() -> None:
+    record = customer(preferences=[Preference(id="p1", label="popcorn", added_by="lead")])
+    entry = parse("+popcorn>pretzels")
+    (preview,) = effects(record, entry)
+    assert (preview.outcome, preview.over, preview.was) == ("replace", "pretzels", "likes popcorn")
+    apply(record, entry, "ana", NOW)
+    (saved,) = record.preferences
+    assert (saved.id, saved.label, saved.over) == ("p1", "popcorn", "pretzels")

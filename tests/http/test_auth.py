@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import typing
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -36,7 +38,10 @@ EXPECTED = {
     ("POST", "/v1/customers/{customer_id}/events"): "write",
     ("GET", "/v1/customers/{customer_id}/events"): "lookup",
     ("GET", "/v1/lookup"): "lookup",
-    ("GET", "/metrics"): "admin",
+    ("GET", "/metrics"): "metrics",
+    ("POST", "/v1/party"): "lookup",
+    ("POST", "/v1/party/check"): "lookup",
+    ("GET", "/v1/customers/{customer_id}/here"): "lookup",
 }
 KEY_SETS = [[s] for s in ALL_SCOPES] + [["lookup", "import"]]
 
@@ -103,6 +108,83 @@ async def test_no_key_bad_key_revoked_key_are_401(
             assert response.headers["www-authenticate"].startswith("Bearer")
 
 
+# ---------------------------------------------------------------- venues
+VENUE_BODIES: dict[tuple[str, str], Callable[[str], dict[str, Any]]] = {
+    ("POST", "/v1/customers/{customer_id}/events"): lambda v: {"type": "visit", "venue": v},
+    ("POST", "/v1/customers/{customer_id}/notes"): lambda v: {"text": "window", "venue": v},
+    ("POST", "/v1/customers/{customer_id}/follow-ups"): lambda v: {"text": "dessert", "venue": v},
+    ("POST", "/v1/customers/{customer_id}/follow-ups/{follow_up_id}/resolve"): lambda v: {
+        "venue": v
+    },
+    ("POST", "/v1/customers"): lambda v: {
+        "id": f"bea-{v}",
+        "name": "Bea",
+        "notes": [{"text": "window", "venue": v}],
+    },
+}
+"""A valid body naming the venue, for every route whose body may name one (at any depth)."""
+
+
+def _names_a_venue(model: Any, depth: int = 0) -> bool:
+    """Whether `model` (a Struct, or a list / union of them) has a `venue` field, nested."""
+    if depth > 3:
+        return False
+    fields = getattr(model, "__struct_fields__", None)
+    if fields is not None:
+        if "venue" in fields:
+            return True
+        hints = typing.get_type_hints(model, include_extras=True)
+        return any(_names_a_venue(hints[f], depth + 1) for f in fields)
+    return any(_names_a_venue(arg, depth + 1) for arg in typing.get_args(model))
+
+
+def venue_routes(app: Litestar) -> set[tuple[str, str]]:
+    """(method, path template) of every key-authenticated route whose body may name a
+    venue."""
+    found = set()
+    for route in app.routes:
+        path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+        for handler in getattr(route, "route_handlers", []):
+            data = getattr(handler, "parsed_fn_signature", None)
+            data = data and data.parameters.get("data")
+            if not path.startswith("/v1") or data is None:
+                continue
+            if _names_a_venue(data.annotation):
+                found |= {(m, path) for m in handler.http_methods - {"HEAD", "OPTIONS"}}
+    return found
+
+
+@pytest.mark.parametrize("scopes", [["write"], ["admin"], ["lookup"]], ids="+".join)
+async def test_a_key_bound_to_one_venue_cannot_act_for_another(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    keymaker: KeyMaker,
+    scopes: list[str],
+) -> None:
+    assert venue_routes(client.app) == set(VENUE_BODIES), "list the new route's body here"
+    office = await keymaker.headers("admin")
+    await client.post("/v1/customers", json={"id": "ada", "name": "Ada"}, headers=office)
+    added = await client.post(
+        "/v1/customers/ada/follow-ups", json={"text": "ask about the knee"}, headers=office
+    )
+    ids = {"customer_id": "ada", "follow_up_id": added.json()["follow_ups"][0]["id"]}
+    soho = await keymaker.headers(*scopes, venue="soho")
+    writes = "write" in effective_scopes(scopes)
+    for (method, template), body in VENUE_BODIES.items():
+        path = template.format(**ids)
+        other = await client.request(method, path, json=body("camden"), headers=soho)
+        own = await client.request(method, path, json=body("soho"), headers=soho)
+        if not writes:  # the scope refuses first
+            assert (other.status_code, own.status_code) == (403, 403), path
+            continue
+        assert other.status_code == 403, (path, other.text)
+        assert other.json()["field"].endswith("venue"), path
+        assert own.status_code in (200, 201), (path, own.text)
+    here = "/v1/customers/ada/here?venue="
+    other_here = await client.get(here + "camden", headers=soho)
+    assert other_here.status_code == 403 and other_here.json()["field"] == "venue"
+    assert (await client.get(here + "soho", headers=soho)).status_code == 200
+
+
 # ---------------------------------------------------------------- what each scope sees
 # Per key set: (phones and emails as stored, staff-only notes shown), or None for a key that
 # may not read cards at all. The card by id, the card by phone and by email, search cues and
@@ -112,6 +194,7 @@ SEES: dict[str, tuple[bool, bool] | None] = {
     "contact": (True, False),
     "write": (True, True),
     "import": None,
+    "metrics": None,
     "admin": (True, True),
     "lookup+import": (False, False),
 }

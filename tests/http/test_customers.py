@@ -314,3 +314,47 @@ async def test_event_with_body_id_and_key_retried_with_key_only_is_stored_once(
     assert [e["id"] for e in events] == ["pos-1"]
     card = (await client.get("/v1/customers/ada", headers=staff)).json()
     assert card["history"]["visits"] == 1
+
+
+async def test_likes_show_their_evidence_and_often_bought_items_are_suggested(
+    client: Client, keymaker: KeyMaker
+) -> None:
+    staff = await keymaker.headers("write")
+    till = await keymaker.headers("lookup")
+    await client.post("/v1/customers", json=ADA, headers=staff)
+    for day in (1, 2, 3):
+        sale = {
+            "type": "purchase",
+            "items": ["Oat Milk Latte", "Popcorn"],
+            "at": f"2026-01-0{day}T10:00:00Z",
+            "operation_id": f"till:{day}",
+        }
+        assert (await client.post("/v1/customers/ada/events", json=sale, headers=staff)).is_success
+    liked = await client.post(
+        "/v1/customers/ada/preferences",
+        json={"label": "popcorn", "over": "pretzels", "category": "food"},
+        headers=staff,
+    )
+    assert liked.status_code == 201, liked.text
+    (popcorn,) = liked.json()["likes"]
+    assert (popcorn["seen"], popcorn["last_seen"]) == (3, "2026-01-03T10:00:00Z")
+    assert popcorn["reads"] == "prefers popcorn over pretzels"
+    card = (await client.get("/v1/customers/ada", headers=till)).json()
+    suggested = card["suggested_likes"]
+    assert suggested == [
+        {"item": "oat milk latte", "count": 3, "last_seen": "2026-01-03T10:00:00Z"}
+    ]
+    # Staff confirm a suggestion by adding it as a like: it leaves the suggestions.
+    confirmed = await client.post(
+        "/v1/customers/ada/preferences",
+        json={"label": suggested[0]["item"], "source": "pos"},
+        headers=staff,
+    )
+    assert confirmed.json()["suggested_likes"] == []
+    assert [like["seen"] for like in confirmed.json()["likes"]] == [3, 3]
+    bad = await client.post(
+        "/v1/customers/ada/preferences",
+        json={"label": "olives", "sentiment": "dislikes", "over": "capers"},
+        headers=staff,
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "over"

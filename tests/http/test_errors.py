@@ -1,4 +1,5 @@
-"""Bad input gets a 4xx JSON error naming the field and the reason, and writes nothing."""
+"""Every error is RFC 9457 problem details (`application/problem+json`): bad input names the
+field and the reason, and writes nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
+from prefstore.http.errors import PROBLEM_JSON, PROBLEM_TYPE
 from tests.support.backends import Backend
 from tests.support.keys import KeyMaker
 from tests.support.keyspace import is_rate_counter
@@ -65,7 +67,7 @@ async def test_bad_create_names_field_and_writes_nothing(
     before = await _footprint(redis_backend.client, redis_backend.prefix)
     response = await client.post("/v1/customers", json=body, headers=headers)
     assert response.status_code == status, (case, response.text)
-    error = response.json()
+    error = _problem(response)
     assert error["field"] == field, (case, error)
     assert error["reason"], case
     assert await _footprint(redis_backend.client, redis_backend.prefix) == before
@@ -75,7 +77,7 @@ async def test_malformed_json_is_400(client: Client, keymaker: KeyMaker) -> None
     headers = {**await keymaker.headers("write"), "content-type": "application/json"}
     response = await client.post("/v1/customers", content=b'{"name": "A",', headers=headers)
     assert response.status_code == 400
-    assert response.json()["error"] == "bad_request"
+    assert _problem(response)["error"] == "bad_request"
 
 
 async def test_oversized_body_is_413_and_writes_nothing(
@@ -86,7 +88,7 @@ async def test_oversized_body_is_413_and_writes_nothing(
     body = b'{"name": "A", "notes": [{"text": "' + b"y" * 1_100_000 + b'"}]}'
     response = await client.post("/v1/customers", content=body, headers=headers)
     assert response.status_code == 413
-    assert response.json()["error"] == "too_large"
+    assert _problem(response)["error"] == "too_large"
     assert await _footprint(redis_backend.client, redis_backend.prefix) == before
 
 
@@ -126,3 +128,47 @@ async def test_query_limits(client: Client, keymaker: KeyMaker) -> None:
     assert too_many.status_code == 400 and too_many.json()["field"] == "limit"
     long_lookup = await client.get(f"/v1/lookup?email={'a' * 300}%40x.com", headers=headers)
     assert long_lookup.status_code in (400, 422)
+
+
+def _problem(response: Any) -> dict[str, Any]:
+    """The body of an error answer, checked to be problem details (RFC 9457)."""
+    assert response.headers["content-type"] == PROBLEM_JSON, response.headers
+    body: dict[str, Any] = response.json()
+    assert body["status"] == response.status_code, body
+    assert body["type"] == PROBLEM_TYPE + body["error"], body
+    assert body["title"] and body["detail"], body
+    return body
+
+
+async def test_every_kind_of_error_is_problem_details(client: Client, keymaker: KeyMaker) -> None:
+    staff = await keymaker.headers("write")
+    pos = await keymaker.headers("lookup")
+    created = await client.post("/v1/customers", json={"id": "ada", "name": "Ada"}, headers=staff)
+    assert created.status_code == 201
+    note = {"text": "hi"}
+    answers = [
+        # the lookup's fast path, and the routes behind Litestar
+        ("unauthenticated", 401, await client.get("/v1/customers/ada")),
+        ("not_found", 404, await client.get("/v1/customers/nobody", headers=pos)),
+        ("invalid_input", 422, await client.get("/v1/lookup?phone=1&email=a@b.co", headers=pos)),
+        ("forbidden", 403, await client.post("/v1/customers/ada/notes", json=note, headers=pos)),
+        ("not_found", 404, await client.get("/v1/customers/nobody/events", headers=pos)),
+        ("invalid_input", 400, await client.get("/v1/search?q=", headers=pos)),
+        ("method_not_allowed", 405, await client.put("/v1/customers/ada", headers=staff)),
+        (
+            "conflict",
+            409,
+            await client.post("/v1/customers", json={"id": "ada", "name": "Ada"}, headers=staff),
+        ),
+        (
+            "stale_version",
+            412,
+            await client.post(
+                "/v1/customers/ada/notes", json=note, headers={**staff, "If-Match": '"99"'}
+            ),
+        ),
+    ]
+    for error, status, response in answers:
+        assert response.status_code == status, (error, response.text)
+        assert _problem(response)["error"] == error
+    assert answers[0][2].headers["www-authenticate"].startswith("Bearer")

@@ -50,7 +50,9 @@ async def plain(redis_backend: Backend, settings: Settings) -> AsyncIterator[Cli
 
 
 def _comparable(response: Any) -> tuple[int, dict[str, str], bytes]:
-    return response.status_code, dict(response.headers), response.content
+    headers = dict(response.headers)
+    assert headers.pop("x-request-id")  # each answer has its own (tests/http/test_operations.py)
+    return response.status_code, headers, response.content
 
 
 def test_the_served_app_puts_the_fast_path_in_front(client: Client) -> None:
@@ -95,7 +97,7 @@ async def test_answers_are_the_litestar_handlers_answers(
             slow = _comparable(await plain.get(path, headers=headers))
             assert fast == slow, (path, headers)
             statuses.add(fast[0])
-    assert statuses == {200, 400, 401, 403, 404, 422}
+    assert statuses == {200, 401, 403, 404, 422}  # a too-long identifier: 422, both ways
 
 
 async def test_scope_view_and_etag(client: Client, keymaker: KeyMaker) -> None:

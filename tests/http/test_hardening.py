@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from prefstore.customers import rules
 from prefstore.customers.apikeys import KeyStore
+from prefstore.customers.rules import items as record_rules
+from prefstore.customers.rules import limits as record_limits
 from prefstore.redis.keyspace import KeySpace
 from prefstore.transfer import importer as importer_module
 from tests.support.backends import Backend
@@ -155,7 +156,8 @@ async def test_a_naive_event_time_is_utc_and_the_customer_keeps_working(
 async def test_notes_past_the_limit_are_422_and_nothing_is_written(
     client: Client, keymaker: KeyMaker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(rules, "MAX_NOTES", 3)
+    # The limit is read where the rule applies it (customers/rules/items.py).
+    monkeypatch.setattr(record_rules, "MAX_NOTES", 3)
     headers = await keymaker.headers("write")
     await _customer(client, headers)
     for n in range(3):
@@ -173,7 +175,7 @@ async def test_notes_past_the_limit_are_422_and_nothing_is_written(
 async def test_allergies_past_the_limit_are_422(
     client: Client, keymaker: KeyMaker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(rules, "MAX_ALLERGIES", 2)
+    monkeypatch.setattr(record_rules, "MAX_ALLERGIES", 2)
     headers = await keymaker.headers("write")
     await _customer(client, headers)
     url = "/v1/customers/c1/allergies"
@@ -189,11 +191,11 @@ async def test_allergies_past_the_limit_are_422(
 async def test_recall_words_and_cart_items_are_bounded(client: Client, keymaker: KeyMaker) -> None:
     headers = await keymaker.headers("write")
     await _customer(client, headers)
-    words = " ".join(f"w{i}" for i in range(rules.MAX_QUERY_WORDS + 1))
+    words = " ".join(f"w{i}" for i in range(record_limits.MAX_QUERY_WORDS + 1))
     recall = await client.get("/v1/customers/c1/recall", params={"q": words}, headers=headers)
     _assert_error_body(recall, 422)
     assert recall.json()["field"] == "q"
-    items = [f"item {i}" for i in range(rules.MAX_CART_ITEMS + 1)]
+    items = [f"item {i}" for i in range(record_limits.MAX_CART_ITEMS + 1)]
     check = await client.post("/v1/customers/c1/check", json={"items": items}, headers=headers)
     _assert_error_body(check, 422)
     assert check.json()["field"] == "items"

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gzip
 import os
+import random
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from prefstore.customers.store import CustomerStore
 from prefstore.http import imports
 from prefstore.redis.connection import connect
 from prefstore.redis.keyspace import KeySpace
+from tests.support import crm_files
 from tests.support.app_process import Server, app_process, import_children
 from tests.support.backends import delete_prefix, new_prefix
 from tests.support.keys import KeyMaker
@@ -115,6 +117,60 @@ async def test_body_limits(
     response = await client.post("/v1/imports", content=big, headers=headers)
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"
+
+
+# ------------------------------------------------- CRM files as they come (issue 13)
+async def test_crm_files_as_they_come(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    keymaker: KeyMaker,
+) -> None:
+    """UTF-16 and tab (Excel's "Unicode text"), Windows-1252 with `;` and old-Mac line ends,
+    Excel's `sep=;` and `="0042"`: imported, and the encoding said in the summary."""
+    headers = {**await keymaker.headers("import"), **CSV}
+    for name, data in crm_files.SAMPLES.items():
+        if name.startswith("ndjson"):
+            continue
+        response = await client.post("/v1/imports?dry_run=true", content=data, headers=headers)
+        assert response.status_code == 200, (name, response.text)
+        body = response.json()
+        assert body["encoding"] == ("utf-8" if name == "gzip" else _ENCODINGS[name]), name
+        assert (body["created"], body["unknown_columns"]) == (
+            (1, []) if name == "excel" else (2, [])
+        ), (name, body)
+
+
+_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf-8 bom crlf": "utf-8-sig",
+    "utf-16 tab": "utf-16-le",
+    "utf-16-be": "utf-16-be",
+    "cp1252 semicolon cr": "cp1252",
+    "excel": "cp1252",
+}
+
+
+async def test_no_import_body_gets_a_server_error(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    keymaker: KeyMaker,
+) -> None:
+    """The fuzz of the readers and the importer (tests/transfer/test_reader_fuzz.py), a few
+    times over HTTP: random bytes, mutated CRM files, gzip cut short. Each answer is the
+    summary or a 4xx problem, never a 500."""
+    headers = await keymaker.headers("import")
+    rng = random.Random(13)
+    bodies = [rng.randbytes(3000), gzip.compress(crm_files.SAMPLES["utf-8"])[:60]]
+    for name in sorted(crm_files.SAMPLES):
+        bodies.append(crm_files.mutated(crm_files.SAMPLES[name], crm_files.random_edits(rng)))
+    for i, body in enumerate(bodies):
+        content_type = ("text/csv", "application/x-ndjson", "application/octet-stream")[i % 3]
+        response = await client.post(
+            "/v1/imports", content=body, headers={**headers, "content-type": content_type}
+        )
+        assert response.status_code < 500, (body[:80], response.text)
+        if response.status_code == 200:
+            assert response.json()["rows"] >= 0
+        else:
+            assert response.status_code in (413, 422), response.text
 
 
 # ------------------------------------------------- the import's own process, end to end

@@ -106,6 +106,50 @@ async def test_search_input_limits_and_scope(client: Client, keymaker: KeyMaker)
     assert forbidden.status_code == 403
 
 
+SCRIPTS = [
+    # (id, name as written, native queries, Latin queries)
+    ("ru", "Ольга Смирнова", ["Ольга Смирнова", "смирнова", "Ольга Смирнва"], ["olga smirnova"]),
+    ("gr", "Γιώργος Παπαδόπουλος", ["Γιώργος Παπαδόπουλος", "γιωργος"], ["giorgos papadopoulos"]),
+    ("cn", "王小明", ["王小明", "小明"], ["wang xiaoming"]),
+    ("ar", "محمد علي", ["محمد علي", "مُحَمَّد"], []),
+]
+
+
+async def test_search_finds_names_in_every_script(client: Client, keymaker: KeyMaker) -> None:
+    staff = await keymaker.headers("write")
+    for cid, name, _native, _latin in SCRIPTS:
+        await _create(client, staff, id=cid, name=name)
+    await _create(client, staff, id="latin-olga", name="Olga Smirnova")
+
+    async def all_in() -> bool:
+        return bool(await hits(client, staff, "王小明"))
+
+    await eventually(all_in)
+    for cid, name, native, latin in SCRIPTS:
+        for q in native + latin:
+            found = await hits(client, staff, q)
+            assert cid in [h["id"] for h in found[:2]], q
+        assert (await hits(client, staff, native[0]))[0]["name"] == name
+    # A query in another script is valid input (it was answered 422 before issue 14).
+    nobody = await client.get("/v1/search", params={"q": "Дмитрий"}, headers=staff)
+    assert nobody.status_code == 200 and nobody.json()["hits"] == []
+    both = [h["id"] for h in await hits(client, staff, "olga smirnova")]
+    assert both[:2] == ["latin-olga", "ru"]  # as written first, then the transliteration
+
+
+async def test_search_nicknames_and_prefixes(client: Client, keymaker: KeyMaker) -> None:
+    staff = await keymaker.headers("write")
+    await _create(client, staff, id="mw", name="Margaret Whitfield")
+    await _create(client, staff, id="wg", name="William Gates")
+
+    async def found() -> bool:
+        return bool(await hits(client, staff, "william gates"))
+
+    await eventually(found)
+    for q, cid in [("peggy whitfield", "mw"), ("bill gates", "wg"), ("marg whitf", "mw")]:
+        assert (await hits(client, staff, q))[0]["id"] == cid, q
+
+
 async def test_search_limit_caps_hits(client: Client, keymaker: KeyMaker) -> None:
     staff = await keymaker.headers("write")
     for i in range(6):
@@ -175,3 +219,48 @@ async def test_recall_and_check_errors(client: Client, keymaker: KeyMaker) -> No
     assert blank.status_code == 422 and blank.json()["field"] == "items[0]"
     no_key = await client.post("/v1/customers/e1/check", json={"items": ["x"]})
     assert no_key.status_code == 401
+
+
+async def test_check_reads_negations_lookalikes_and_every_script(
+    client: Client, keymaker: KeyMaker
+) -> None:
+    """Issue 14: an item that excludes an allergen does not alert on it, a look-alike does
+    not alert, an unsure alert asks the guest, and items and recall in other scripts work."""
+    staff = await keymaker.headers("write")
+    pos = await keymaker.headers("lookup")
+    await _create(
+        client, staff, id="n1", name="Nina Petrova",
+        allergies=[
+            {"label": "Peanuts", "severity": "severe"},
+            {"label": "Tree nuts", "severity": "severe"},
+            {"label": "Milk", "severity": "allergy"},
+        ],
+        preferences=[{"label": "Кунжут", "sentiment": "dislikes"}],
+    )  # fmt: skip
+    items = [
+        "арахис",
+        "Peanut-free cookie with almond",
+        "Dairy-free latte with whipped cream",
+        "Roasted butternut squash",
+        "Chestnut mushrooms",
+        "Oat milk latte",
+        "Хлеб с кунжутом",  # noqa: RUF001 (Cyrillic, as written)
+    ]
+    checked = await client.post("/v1/customers/n1/check", json={"items": items}, headers=pos)
+    assert checked.status_code == 200, checked.text
+    alerts = [(a["item"], a["label"], a["check_with_guest"]) for a in checked.json()["alerts"]]
+    assert alerts == [
+        ("арахис", "Peanuts", False),
+        ("Peanut-free cookie with almond", "Tree nuts", False),
+        ("Peanut-free cookie with almond", "Milk", False),  # a cookie has butter
+        ("Dairy-free latte with whipped cream", "Milk", True),
+        ("Хлеб с кунжутом", "Кунжут", False),  # noqa: RUF001
+    ]
+    asked = checked.json()["alerts"][3]
+    assert "check with the guest" in asked["why"]
+
+    recalled = await client.get("/v1/customers/n1/recall", params={"q": "кунжут"}, headers=pos)
+    assert recalled.status_code == 200, recalled.text
+    assert recalled.json()["hits"][0]["text"] == "Кунжут"
+    blank = await client.post("/v1/customers/n1/check", json={"items": ["--"]}, headers=pos)
+    assert blank.status_code == 422 and blank.json()["field"] == "items[0]"

@@ -64,6 +64,18 @@ async def new_customer(client: Client, name: str = "Jon Smith") -> str:
     return customer_id
 
 
+async def save(client: Client, guest: str, text: str, /, **bound: Any) -> Any:
+    """Save a line on `guest` as the page does: bound to the card it was typed on (that
+    guest, unless `bound` names another `customer_id`, or gives the card's `created_at`)."""
+    body = {"text": text, "customer_id": guest, **bound}
+    return await client.post(f"/ui/customers/{guest}/entries", json=body, headers=csrf(client))
+
+
+async def undo(client: Client, customer_id: str) -> Any:
+    """Undo as the page does: naming the guest whose card is shown."""
+    return await client.post("/ui/undo", json={"customer_id": customer_id}, headers=csrf(client))
+
+
 # ---------------------------------------------------------------- the page and its assets
 async def test_the_page_and_assets_are_served_by_the_app_with_no_cdn(web: Client) -> None:
     page = await web.get("/")
@@ -92,6 +104,7 @@ async def test_the_page_needs_no_api_key_but_data_routes_need_a_session(web: Cli
         "signed_in": False,
         "name": None,
         "expires_at": None,
+        "venue": None,
     }
     body = {"text": "+tea"}
     for method, path, payload in [
@@ -100,8 +113,13 @@ async def test_the_page_needs_no_api_key_but_data_routes_need_a_session(web: Cli
         ("GET", "/ui/customers/c1/events", None),
         ("POST", "/ui/customers", {"name": "X"}),
         ("POST", "/ui/customers/c1/preview", body),
-        ("POST", "/ui/customers/c1/entries", body),
-        ("POST", "/ui/undo", None),
+        ("POST", "/ui/customers/c1/entries", {**body, "customer_id": "c1"}),
+        ("POST", "/ui/undo", {"customer_id": "c1"}),
+        ("GET", "/ui/owner?phone=%2B14155550144", None),
+        ("POST", "/ui/customers/c1/follow-ups/f1/resolve", {}),
+        ("POST", "/ui/customers/c1/likes", {"label": "tea"}),
+        ("GET", "/ui/customers/c1/here", None),
+        ("POST", "/ui/party", {"members": ["c1"]}),
     ]:
         response = await web.request(method, path, json=payload, headers=csrf(web))
         assert response.status_code == 401, (path, response.text)
@@ -232,9 +250,13 @@ async def test_unsafe_requests_without_a_csrf_token_are_refused(
     customer_id = await new_customer(web)
     forged = {CSRF_HEADER: "0" * 128}
     for method, path, body in [
-        ("POST", f"/ui/customers/{customer_id}/entries", {"text": "+tea"}),
+        (
+            "POST",
+            f"/ui/customers/{customer_id}/entries",
+            {"text": "+tea", "customer_id": customer_id},
+        ),
         ("POST", "/ui/customers", {"name": "Mallory"}),
-        ("POST", "/ui/undo", None),
+        ("POST", "/ui/undo", {"customer_id": customer_id}),
         ("DELETE", "/ui/session", None),
     ]:
         for headers in ({}, forged):
@@ -273,9 +295,7 @@ async def test_preview_save_and_undo_a_shorthand_entry(
     before = (await web.get(f"/v1/customers/{customer_id}", headers=pos)).json()
     assert before["version"] == 1, "a preview writes nothing"
 
-    saved = await web.post(
-        f"/ui/customers/{customer_id}/entries", json={"text": ENTRY}, headers=csrf(web)
-    )
+    saved = await save(web, customer_id, ENTRY)
     assert saved.status_code == 201, saved.text
     card = saved.json()["card"]
     assert saved.json()["undo"] is True
@@ -289,12 +309,12 @@ async def test_preview_save_and_undo_a_shorthand_entry(
     seen = (await web.get(f"/v1/customers/{customer_id}", headers=pos)).json()
     assert seen["allergies"] == card["allergies"]
 
-    undone = await web.post("/ui/undo", headers=csrf(web))
+    undone = await undo(web, customer_id)
     assert undone.status_code == 200
     after = (await web.get(f"/v1/customers/{customer_id}", headers=pos)).json()
     for field in ("allergies", "likes", "dislikes", "notes", "tags"):
         assert after[field] == before[field], field
-    again = await web.post("/ui/undo", headers=csrf(web))
+    again = await undo(web, customer_id)
     assert again.status_code == 404
 
 
@@ -304,14 +324,10 @@ async def test_a_bad_entry_writes_nothing_and_names_the_problem(
     await sign_in(web, keys)
     customer_id = await new_customer(web)
     for text in ["+tea -tea", '+"unclosed', "   "]:
-        response = await web.post(
-            f"/ui/customers/{customer_id}/entries", json={"text": text}, headers=csrf(web)
-        )
+        response = await save(web, customer_id, text)
         assert response.status_code == 422, text
         assert response.json()["field"] == "text"
-    too_long = await web.post(
-        f"/ui/customers/{customer_id}/entries", json={"text": "x" * 5000}, headers=csrf(web)
-    )
+    too_long = await save(web, customer_id, "x" * 5000)
     assert too_long.status_code in (400, 422)
     card = (await web.get(f"/ui/customers/{customer_id}")).json()
     assert card["version"] == 1
@@ -319,9 +335,7 @@ async def test_a_bad_entry_writes_nothing_and_names_the_problem(
 
 async def test_an_entry_for_nobody_is_not_found(web: Client, keys: KeyStore) -> None:
     await sign_in(web, keys)
-    response = await web.post(
-        "/ui/customers/nobody/entries", json={"text": "+tea"}, headers=csrf(web)
-    )
+    response = await save(web, "nobody", "+tea")
     assert response.status_code == 404
     assert (await web.get("/ui/customers/nobody")).status_code == 404
 
@@ -370,7 +384,7 @@ async def test_undo_after_an_erasure_and_a_recreated_id_is_refused_and_leaves_no
     await sign_in(web, keys)
     # Upgrading the known allergy: what undo must put back is the allergy as it was.
     entry = "!!sesame recovering from surgery, no visitors"
-    saved = await web.post("/ui/customers/rose/entries", json={"text": entry}, headers=csrf(web))
+    saved = await save(web, "rose", entry)
     assert saved.status_code == 201 and saved.json()["undo"] is True
     traces = (b"sesame", b"surgery", b"Rosalind")
 
@@ -391,7 +405,7 @@ async def test_undo_after_an_erasure_and_a_recreated_id_is_refused_and_leaves_no
     newcomer = {"id": "rose", "name": "Rose Newcomer"}
     assert (await web.post("/v1/customers", json=newcomer, headers=admin)).status_code == 201
 
-    undone = await web.post("/ui/undo", headers=csrf(web))
+    undone = await undo(web, "rose")
     assert undone.status_code == 409, undone.text
     card = (await web.get("/v1/customers/rose", headers=admin)).json()
     assert card["name"] == "Rose Newcomer" and card["version"] == 1, card
@@ -399,21 +413,19 @@ async def test_undo_after_an_erasure_and_a_recreated_id_is_refused_and_leaves_no
     final = await snapshot(redis_backend.client, redis_backend.prefix)
     assert in_sessions(final) == []
     assert not any(t in blob for blob in blobs(final) for t in traces)
-    assert (await web.post("/ui/undo", headers=csrf(web))).status_code == 404, "spent"
+    assert (await undo(web, "rose")).status_code == 404, "spent"
 
 
 async def test_undo_takes_back_the_sessions_last_entry_only(web: Client, keys: KeyStore) -> None:
     await sign_in(web, keys)
     first = await new_customer(web, "Jon Smith")
     for text in ("+tea", "+jam"):
-        added = await web.post(
-            f"/ui/customers/{first}/entries", json={"text": text}, headers=csrf(web)
-        )
+        added = await save(web, first, text)
         assert added.status_code == 201
-    undone = await web.post("/ui/undo", headers=csrf(web))
+    undone = await undo(web, first)
     assert undone.status_code == 200
     assert [p["label"] for p in undone.json()["card"]["likes"]] == ["tea"]
-    assert (await web.post("/ui/undo", headers=csrf(web))).status_code == 404
+    assert (await undo(web, first)).status_code == 404
 
 
 async def test_failed_sign_ins_are_limited_per_address(
@@ -431,3 +443,92 @@ async def test_failed_sign_ins_are_limited_per_address(
         refused = await page.post("/ui/session", json=wrong, headers=csrf(page))
         assert refused.status_code == 429, refused.text
         assert int(refused.headers["retry-after"]) > 0
+
+
+# ---------------------------------------------------------------- one guest after another
+async def test_a_line_typed_on_one_guests_card_is_never_saved_on_another(
+    web: Client, keys: KeyStore
+) -> None:
+    """The page sends the guest whose card the line was typed on; a save that names
+    another guest than its path writes nothing, whatever the page did meanwhile."""
+    await sign_in(web, keys)
+    jon = await new_customer(web, "Jon Smith")
+    made = await web.post("/ui/customers", json={"name": "Ada Lovelace"}, headers=csrf(web))
+    ada = made.json()["id"]
+    crossed = await save(web, ada, "!!peanuts seat by the door", customer_id=jon)
+    assert crossed.status_code == 409, crossed.text
+    assert crossed.json()["field"] == "customer_id"
+    unbound = await web.post(
+        f"/ui/customers/{ada}/entries", json={"text": "+tea"}, headers=csrf(web)
+    )
+    assert unbound.status_code == 422 and unbound.json()["field"] == "customer_id"
+    for customer_id in (jon, ada):
+        card = (await web.get(f"/ui/customers/{customer_id}")).json()
+        assert card["version"] == 1 and card["allergies"] == [] and card["notes"] == []
+    assert (await undo(web, ada)).status_code == 404, "nothing was saved to undo"
+
+
+async def test_a_line_typed_on_a_card_since_erased_and_recreated_is_not_saved(
+    web: Client, keys: KeyStore, keymaker: Any
+) -> None:
+    """The same id, another person: the card's `created_at` tells them apart."""
+    admin = await keymaker.headers("admin")
+    body = {"id": "rose", "name": "Rosalind Franklin"}
+    assert (await web.post("/v1/customers", json=body, headers=admin)).status_code == 201
+    await sign_in(web, keys)
+    shown = (await web.get("/ui/customers/rose")).json()
+    assert (await web.delete("/v1/customers/rose", headers=admin)).status_code == 200
+    newcomer = {"id": "rose", "name": "Rose Newcomer"}
+    assert (await web.post("/v1/customers", json=newcomer, headers=admin)).status_code == 201
+
+    stale = await save(web, "rose", "!!sesame no visitors", created_at=shown["created_at"])
+    assert stale.status_code == 409, stale.text
+    assert stale.json()["field"] == "created_at"
+    card = (await web.get("/ui/customers/rose")).json()
+    assert card["name"] == "Rose Newcomer" and card["version"] == 1
+    assert card["allergies"] == [] and card["notes"] == []
+    fresh = await save(web, "rose", "+tea", created_at=card["created_at"])
+    assert fresh.status_code == 201, fresh.text
+
+
+async def test_undo_names_the_card_shown_and_is_kept_when_it_is_another(
+    web: Client, keys: KeyStore
+) -> None:
+    await sign_in(web, keys)
+    jon = await new_customer(web, "Jon Smith")
+    made = await web.post("/ui/customers", json={"name": "Ada Lovelace"}, headers=csrf(web))
+    ada = made.json()["id"]
+    assert (await save(web, jon, "+caramel")).status_code == 201
+    elsewhere = await undo(web, ada)
+    assert elsewhere.status_code == 409, elsewhere.text
+    assert "another guest" in elsewhere.json()["detail"]
+    assert [p["label"] for p in (await web.get(f"/ui/customers/{jon}")).json()["likes"]] == [
+        "caramel"
+    ]
+    assert (await web.get(f"/ui/customers/{ada}")).json()["version"] == 1
+    unnamed = await web.post("/ui/undo", headers=csrf(web))
+    assert unnamed.status_code in (400, 422), unnamed.text
+    undone = await undo(web, jon)
+    assert undone.status_code == 200, "the refused press did not spend the undo"
+    assert undone.json()["card"]["likes"] == []
+
+
+async def test_the_owner_of_a_phone_or_email_is_named_for_the_new_guest_form(
+    web: Client, keys: KeyStore
+) -> None:
+    await sign_in(web, keys)
+    jon = await new_customer(web, "Jon Smith")  # +1 415 555 0144, jon@example.com
+    taken = await web.post(
+        "/ui/customers", json={"name": "Jo", "phone": "(415) 555-0144"}, headers=csrf(web)
+    )
+    assert taken.status_code == 409, taken.text
+    assert taken.json()["field"].startswith("phone")
+    for params in ({"phone": "(415) 555-0144"}, {"email": "JON@example.com"}):
+        found = await web.get("/ui/owner", params=params)
+        assert found.status_code == 200, found.text
+        assert found.json() == {"id": jon, "name": "Jon Smith"}
+    nobody = await web.get("/ui/owner", params={"phone": "+1 415 555 0100"})
+    assert nobody.status_code == 404
+    for params in ({}, {"phone": "+14155550144", "email": "jon@example.com"}, {"phone": "abc"}):
+        refused = await web.get("/ui/owner", params=params)
+        assert refused.status_code in (400, 422), (params, refused.text)

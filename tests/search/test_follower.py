@@ -54,7 +54,7 @@ async def _steps_until(follower: IndexFollower, done: object, steps: int = 20) -
 
 
 def _found(follower: IndexFollower, q: str) -> list[str]:
-    return [hit.id for hit in follower.index.search(q, 5, "staff")]
+    return [hit.id for hit in follower.index.rank(q, 5)]
 
 
 async def test_trimmed_feed_rebuild_finds_customer_written_in_trimmed_range(

@@ -12,6 +12,9 @@ class KeyMaker:
     def __init__(self, redis: Redis, keys: KeySpace) -> None:
         self._store = KeyStore(redis, keys)
 
-    async def headers(self, *scopes: str, name: str = "tester") -> dict[str, str]:
-        made = await self._store.create(name, list(scopes))
+    async def headers(
+        self, *scopes: str, name: str = "tester", venue: str | None = None
+    ) -> dict[str, str]:
+        """A new key's headers; `venue` binds the key to that venue."""
+        made = await self._store.create(name, list(scopes), venue)
         return {"Authorization": f"Bearer {made.key}"}

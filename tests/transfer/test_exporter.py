@@ -16,7 +16,14 @@ import pytest
 from redis.asyncio import Redis
 
 from prefstore.customers.store import CustomerStore
-from prefstore.models.inputs import EventInput, NoteInput
+from prefstore.models.inputs import (
+    ConsentInput,
+    EventInput,
+    FollowUpInput,
+    FollowUpResolve,
+    NoteInput,
+    PreferenceInput,
+)
 from prefstore.redis.keyspace import KeySpace
 from prefstore.transfer import exporter
 from tests.support.imports import export_bytes, run_import
@@ -44,6 +51,21 @@ async def _populate(store: CustomerStore) -> None:
             EventInput(type="purchase", items=[item], amount=3.3 + n, operation_id=f"op-{n}"),
             actor="pos",
         )
+    # Follow-ups (one resolved), consent and a comparative like travel with the record.
+    for text in ("Comp the dessert we owe her", "Ask about the knee"):
+        await store.add_follow_up(
+            "1002", FollowUpInput(text=text), actor="desk", expect_version=None
+        )
+    owed = (await store.get_record("1002")).follow_ups[0].id
+    await store.resolve_follow_up(
+        "1002", owed, FollowUpResolve(note="comped"), actor="desk", expect_version=None
+    )
+    await store.change_consent(
+        "1002", ConsentInput(email="opted_out", sms="opted_in"), actor="desk", expect_version=None
+    )
+    await store.add_preference(
+        "1002", PreferenceInput(label="Latte", over="Flat white"), actor="desk", expect_version=None
+    )
 
 
 async def test_export_import_export_is_identical(
@@ -65,6 +87,11 @@ async def test_export_import_export_is_identical(
     first = restored
     grace = await empty_store.get_record("1002")
     assert (grace.history.purchases, len(await empty_store.all_events("1002"))) == (3, 3)
+    assert [f.resolved is not None for f in grace.follow_ups] == [True, False]
+    assert grace.follow_ups[0].resolved.note == "comped"  # type: ignore[union-attr]
+    assert (grace.consent.email.status, grace.consent.email.source) == ("opted_out", "api")
+    assert grace.history.item_last_seen.keys() == {"latte", "scone"}
+    assert [p.over for p in grace.preferences if p.label == "Latte"] == ["Flat white"]
     # Restoring the same export again changes nothing.
     before = await snapshot(redis_client, empty_store.keys.prefix)
     again = await run_import(empty_store, first)
@@ -72,7 +99,7 @@ async def test_export_import_export_is_identical(
     assert await snapshot(redis_client, empty_store.keys.prefix) == before
 
 
-_AUTHOR_FIELDS = ("confirmed_by", "added_by", "author", "recorded_by")
+_AUTHOR_FIELDS = ("confirmed_by", "added_by", "author", "recorded_by", "created_by", "by")
 
 
 def _walk(value: Any) -> Any:

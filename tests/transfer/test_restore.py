@@ -10,7 +10,7 @@ import pytest
 
 from prefstore.customers import rules
 from prefstore.customers.store import CustomerStore
-from prefstore.models.inputs import CustomerCreate
+from prefstore.models.inputs import ConsentInput, CustomerCreate
 from tests.support.imports import run_import
 
 
@@ -75,6 +75,23 @@ async def test_restore_line_is_signed_by_the_importer_and_counters_are_derived(
             "customer.allergies[0].severity",
         ),
         ({"allergies": [{"id": "a{1}", "label": "nuts"}]}, "customer.allergies[0].id"),
+        ({"follow_ups": [{"id": "f1", "text": ""}]}, "customer.follow_ups[0].text"),
+        ({"follow_ups": [{"id": "f1", "text": "x\u202e"}]}, "customer.follow_ups[0].text"),
+        (
+            {"follow_ups": [{"id": "f1", "text": "x", "visibility": "everyone"}]},
+            "customer.follow_ups[0].visibility",
+        ),
+        (
+            {"follow_ups": [{"id": "f1", "text": "a"}, {"id": "f1", "text": "b"}]},
+            "customer.follow_ups[1].id",
+        ),
+        (
+            {"follow_ups": [{"id": "f1", "text": "a", "resolved": {"note": "no time"}}]},
+            "customer.follow_ups[0].resolved",
+        ),
+        ({"consent": {"email": {"status": "maybe"}}}, "customer.consent.email.status"),
+        ({"consent": {"sms": {"status": "opted_in", "source": "X{1}"}}}, "customer.consent.sms"),
+        ({"preferences": [{"id": "p1", "label": "a", "over": "a"}]}, "customer.preferences[0]"),
         ({"created_at": "9999-12-31T23:59:59-23:59"}, "customer.created_at"),
     ],
 )
@@ -147,3 +164,43 @@ async def test_an_import_past_a_record_limit_is_rejected_not_a_crash(
     assert (summary.updated, summary.rejected) == (0, 1)
     assert summary.rejections[0].field == "Likes"
     assert "at most" in summary.rejections[0].reason
+
+
+async def test_restored_follow_ups_are_signed_and_consent_is_put_by_the_consent_rule(
+    store: CustomerStore,
+) -> None:
+    follow_ups = [
+        {
+            "id": "f1",
+            "text": "Comp the dessert",
+            "created_by": "Boss",
+            "created_at": "2025-01-01T10:00:00Z",
+            "resolved": {"by": "Boss", "at": "2025-01-02T10:00:00Z", "note": "done"},
+        },
+        {"id": "f2", "text": "Ask about the knee", "visibility": "staff", "created_by": "Boss"},
+    ]
+    consent = {
+        "email": {"status": "opted_in", "source": "api", "at": "2025-01-01T00:00:00Z"},
+        "post": {"status": "opted_out", "source": "import:hubspot", "at": "2025-01-01T00:00:00Z"},
+    }
+    line = _line({"follow_ups": follow_ups, "consent": consent})
+    assert (await run_import(store, line + "\n", actor="nightly")).created == 1
+    record = await store.get_record("r1")
+    assert [(f.id, f.created_by) for f in record.follow_ups] == [
+        ("f1", "nightly"),
+        ("f2", "nightly"),
+    ]
+    assert record.follow_ups[0].resolved.by == "nightly"  # type: ignore[union-attr]
+    assert record.follow_ups[0].resolved.note == "done"  # type: ignore[union-attr]
+    assert record.follow_ups[1].visibility == "staff"
+    assert (record.consent.email.status, record.consent.post.source) == (
+        "opted_in",
+        "import:hubspot",
+    )
+    # Since the backup, Rae opted out of email: restoring it again leaves her opted out.
+    await store.change_consent(
+        "r1", ConsentInput(email="opted_out"), actor="desk", expect_version=None
+    )
+    assert (await run_import(store, line + "\n", actor="nightly")).rejected == 0
+    again = await store.get_record("r1")
+    assert (again.consent.email.status, again.consent.email.source) == ("opted_out", "api")

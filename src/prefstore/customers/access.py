@@ -30,15 +30,19 @@ class Principal:
     """Which card view they may read (the same masking for search cues and recall); decided
     once, when the key is verified, so the lookup path reads a field rather than deciding
     again on every request."""
+    venue: str | None = None
+    """The venue the key is bound to (`customers/venues.py`); None: no venue."""
 
     @classmethod
-    def of(cls, key_id: str, name: str, scopes: frozenset[str]) -> Principal:
+    def of(
+        cls, key_id: str, name: str, scopes: frozenset[str], venue: str | None = None
+    ) -> Principal:
         """`scopes` are the effective ones (`apikeys.effective_scopes`): staff-only notes for
         `write`, phones and emails in full for `contact`, else the masked touchpoint view."""
         view: View = (
             "staff" if "write" in scopes else "contact" if "contact" in scopes else "touchpoint"
         )
-        return cls(key_id, name, scopes, view)
+        return cls(key_id, name, scopes, view, venue)
 
 
 class KeyCache:
@@ -63,7 +67,7 @@ class KeyCache:
         if hit is not None and hit[0] > now:
             return hit[1]
         info = await self._keystore.verify(key)
-        principal = Principal.of(info.id, info.name, effective_scopes(info.scopes))
+        principal = Principal.of(info.id, info.name, effective_scopes(info.scopes), info.venue)
         self._entries[key] = (now + self._ttl, principal)
         self._entries.move_to_end(key)
         while len(self._entries) > CACHE_SIZE:

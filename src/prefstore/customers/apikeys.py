@@ -16,6 +16,7 @@ from typing import get_args
 
 from redis.asyncio import Redis
 
+from prefstore.customers.venues import check_venue
 from prefstore.errors import InvalidInput, NotFound, Unauthenticated
 from prefstore.models.fields import Scope
 from prefstore.models.views import ApiKeyCreated, ApiKeyInfo
@@ -26,14 +27,16 @@ KEY_PREFIX = "psk_"
 ALL_SCOPES: tuple[Scope, ...] = get_args(Scope)
 # What each scope also allows. `contact` is `lookup` with phones and emails in full (a call
 # centre calls people back; a till does not); a staff app (write) reads cards with contact
-# details, since it is where they are corrected; admin may do anything. Which card view a
-# caller gets follows from these (`access.Principal.of`).
+# details, since it is where they are corrected; `metrics` reads /metrics and nothing else
+# (a scraper's key can neither read a card nor erase anyone); admin may do anything. Which
+# card view a caller gets follows from these (`access.Principal.of`).
 IMPLIED: dict[str, frozenset[str]] = {
     "lookup": frozenset({"lookup"}),
     "contact": frozenset({"contact", "lookup"}),
     "write": frozenset({"write", "contact", "lookup"}),
     "import": frozenset({"import"}),
-    "admin": frozenset({"admin", "write", "contact", "lookup", "import"}),
+    "metrics": frozenset({"metrics"}),
+    "admin": frozenset({"admin", "write", "contact", "lookup", "import", "metrics"}),
 }
 
 REFUSED_KEY = "unknown or revoked API key"
@@ -62,32 +65,42 @@ def _parse(key: str) -> str | None:
 
 
 class KeyStore:
-    def __init__(self, redis: Redis, keys: KeySpace) -> None:
+    def __init__(self, redis: Redis, keys: KeySpace, venues: tuple[str, ...] = ()) -> None:
         self._redis = redis
         self._keys = keys
+        self._venues = venues
+        """The deployment's venues (`Settings.venues`): a key is bound to one of these."""
 
-    async def create(self, name: str, scopes: list[str]) -> ApiKeyCreated:
+    async def create(self, name: str, scopes: list[str], venue: str | None = None) -> ApiKeyCreated:
+        """A new key; `venue` binds it to one venue (`customers/venues.py`)."""
         name = name.strip()
         if not name or len(name) > 80:
             raise InvalidInput("name", "1-80 characters")
         unknown = [s for s in scopes if s not in ALL_SCOPES]
         if unknown or not scopes:
             raise InvalidInput("scopes", f"choose from {', '.join(ALL_SCOPES)}")
+        if venue is not None:
+            check_venue(venue, self._venues)
         key_id = secrets.token_hex(6)
         key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
         now = datetime.now(UTC)
+        entry = {
+            "name": name,
+            "scopes": ",".join(dict.fromkeys(scopes)),
+            "hash": _digest(key),
+            "created_at": now.isoformat(),
+            **({"venue": venue} if venue else {}),
+        }
         async with translated_errors():
-            await self._redis.hset(
-                self._keys.api_key(key_id),
-                mapping={
-                    "name": name,
-                    "scopes": ",".join(dict.fromkeys(scopes)),
-                    "hash": _digest(key),
-                    "created_at": now.isoformat(),
-                },
-            )
+            await self._redis.hset(self._keys.api_key(key_id), mapping=entry)  # type: ignore[arg-type]
             await self._redis.sadd(self._keys.api_key_index, key_id)
-        info = ApiKeyInfo(id=key_id, name=name, scopes=list(dict.fromkeys(scopes)), created_at=now)  # type: ignore[arg-type]
+        info = ApiKeyInfo(
+            id=key_id,
+            name=name,
+            scopes=list(dict.fromkeys(scopes)),  # type: ignore[arg-type]
+            created_at=now,
+            venue=venue,
+        )
         return ApiKeyCreated(key=key, info=info)
 
     async def list(self) -> list[ApiKeyInfo]:
@@ -132,10 +145,12 @@ class KeyStore:
     @staticmethod
     def _info(key_id: str, entry: dict[bytes, bytes]) -> ApiKeyInfo:
         revoked = entry.get(b"revoked_at")
+        venue = entry.get(b"venue")
         return ApiKeyInfo(
             id=key_id,
             name=entry[b"name"].decode(),
             scopes=[s for s in entry[b"scopes"].decode().split(",") if s],  # type: ignore[misc]
             created_at=datetime.fromisoformat(entry[b"created_at"].decode()),
             revoked_at=datetime.fromisoformat(revoked.decode()) if revoked else None,
+            venue=venue.decode() if venue else None,
         )

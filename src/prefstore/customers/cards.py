@@ -3,11 +3,18 @@
 Rendering happens at write time; a read returns these bytes untouched. There is one view per
 kind of caller (`access.Principal.of` decides which a caller gets):
 
-| view         | staff-only notes | phones and emails | who                          |
-|--------------|------------------|-------------------|------------------------------|
-| `touchpoint` | no               | masked            | `lookup` keys (a till)       |
-| `contact`    | no               | in full           | `contact` keys (call centre) |
-| `staff`      | yes              | in full           | `write` and `admin` keys     |
+| view         | staff-only notes | phones and emails | consent | who                          |
+|--------------|------------------|-------------------|---------|------------------------------|
+| `touchpoint` | no               | masked            | no      | `lookup` keys (a till)       |
+| `contact`    | no               | in full           | yes     | `contact` keys (call centre) |
+| `staff`      | yes              | in full           | yes     | `write` and `admin` keys     |
+
+Staff-only follow-ups go with staff-only notes. Open follow-ups are service information, not
+contact data: every view shows them (a till must know the dessert is owed), as it shows the
+allergies; consent is contact data, so the touchpoint view leaves it out with the contacts.
+Notes marked `venue_only` are on no view: they show in their venue's "here" part
+(`venues.here`, read from the record), the card being chain-wide.
+Likes and dislikes carry their evidence (`evidence.py`), and the card suggests likes.
 
 Search cues mask with the same functions (`search/scoring.py`), so a caller sees the same
 contact details whether it searched, looked up by id or looked up by an identifier.
@@ -15,13 +22,15 @@ contact details whether it searched, looked up by id or looked up by an identifi
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
 
 import msgspec
 
+from prefstore.customers import evidence, rules
 from prefstore.models.fields import SEVERITY_RANK
-from prefstore.models.records import CustomerRecord, Note
-from prefstore.models.views import Card, CardHistory, TopItem
+from prefstore.models.records import CustomerRecord, FollowUp, Note, Preference
+from prefstore.models.views import Card, CardHistory, CardPreference, TopItem
 from prefstore.redis.keyspace import (
     CARD_FIELD_CONTACT,
     CARD_FIELD_STAFF,
@@ -65,15 +74,20 @@ class RenderedCard(NamedTuple):
         return self.contact if view == "contact" else self.touchpoint
 
 
-def render(record: CustomerRecord, notes_limit: int) -> RenderedCard:
-    touchpoint_notes = [n for n in record.notes if n.visibility == "all"]
-    contact = build_card(record, touchpoint_notes, notes_limit)
+def render(record: CustomerRecord, notes_limit: int, now: datetime | None = None) -> RenderedCard:
+    """Every view of `record`; follow-ups expired by `now` (default: the present) are left
+    out."""
+    now = now or datetime.now(UTC)
+    # A venue-only note is its venue's (`venues.here`), never on the chain-wide card.
+    notes = [n for n in record.notes if not n.venue_only]
+    touchpoint_notes = [n for n in notes if n.visibility == "all"]
+    contact = build_card(record, touchpoint_notes, notes_limit, now)
     return RenderedCard(
         customer_id=record.id,
         version=record.version,
         touchpoint=_encoder.encode(masked(contact)),
         contact=_encoder.encode(contact),
-        staff=_encoder.encode(build_card(record, record.notes, notes_limit)),
+        staff=_encoder.encode(build_card(record, notes, notes_limit, now, staff=True)),
     )
 
 
@@ -83,6 +97,7 @@ def masked(card: Card) -> Card:
         emails=[mask_email(e) for e in card.emails],
         phones=[mask_phone(p) for p in card.phones],
         contacts_masked=True,
+        consent=None,
     )
 
 
@@ -95,20 +110,35 @@ def masked_bytes(contact_view: bytes) -> bytes:
     card["emails"] = [mask_email(e) for e in card.get("emails", [])]
     card["phones"] = [mask_phone(p) for p in card.get("phones", [])]
     card["contacts_masked"] = True
+    if "consent" in card:  # absent from cards stored before consent existed
+        card["consent"] = None
     return _encoder.encode(card)
 
 
-def build_card(record: CustomerRecord, notes: list[Note], notes_limit: int) -> Card:
+def build_card(
+    record: CustomerRecord,
+    notes: list[Note],
+    notes_limit: int,
+    now: datetime,
+    *,
+    staff: bool = False,
+) -> Card:
+    """The card with the notes given (those the view may see); staff-only follow-ups only
+    when `staff`."""
     allergies = sorted(record.allergies, key=lambda a: SEVERITY_RANK.get(a.severity, 9))
     history = record.history
     top = sorted(history.item_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    seen = evidence.seen_items(history) if history.item_counts else {}
+    prefs = [_with_evidence(p, seen) for p in record.preferences]
     return Card(
         id=record.id,
         version=record.version,
         name=record.name,
         allergies=allergies,
-        likes=[p for p in record.preferences if p.sentiment == "likes"],
-        dislikes=[p for p in record.preferences if p.sentiment == "dislikes"],
+        follow_ups=open_follow_ups(record.follow_ups, now, staff=staff),
+        likes=[p for p in prefs if p.sentiment == "likes"],
+        dislikes=[p for p in prefs if p.sentiment == "dislikes"],
+        suggested_likes=evidence.suggested_likes(record, seen) if seen else [],
         notes=list(reversed(notes[-notes_limit:])) if notes_limit else [],
         history=CardHistory(
             visits=history.visits,
@@ -126,6 +156,31 @@ def build_card(record: CustomerRecord, notes: list[Note], notes_limit: int) -> C
         city=record.city,
         created_at=record.created_at,
         updated_at=record.updated_at,
+        consent=record.consent,
+    )
+
+
+def open_follow_ups(follow_ups: list[FollowUp], now: datetime, *, staff: bool) -> list[FollowUp]:
+    """The follow-ups a card shows: open ones (`rules.is_open`), staff-only ones only to
+    staff; earliest due first (undated after), then oldest first."""
+    shown = [f for f in follow_ups if rules.is_open(f, now) and (staff or f.visibility == "all")]
+    return sorted(shown, key=lambda f: (f.due is None, f.due or now.date()))
+
+
+def reads(preference: Preference) -> str:
+    """The opinion in words: `likes oat milk`, `prefers popcorn over pretzels`."""
+    if preference.over:
+        return f"prefers {preference.label} over {preference.over}"
+    return f"{preference.sentiment} {preference.label}"
+
+
+def _with_evidence(preference: Preference, seen: dict[str, evidence.Seen]) -> CardPreference:
+    found = seen.get(evidence.key(preference.label)) if seen else None
+    return CardPreference(
+        **msgspec.structs.asdict(preference),
+        seen=found.count if found else 0,
+        last_seen=found.last if found else None,
+        reads=reads(preference),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 import msgspec
 from redis.asyncio.client import Pipeline
@@ -52,16 +53,33 @@ class Desk:
         """How long an undo is kept: a staff session's lifetime."""
 
     async def add(
-        self, customer_id: str, entry: shorthand.Entry, *, key_id: str, actor: str
+        self,
+        customer_id: str,
+        entry: shorthand.Entry,
+        *,
+        key_id: str,
+        actor: str,
+        created_at: datetime | None = None,
+        venue: str | None = None,
     ) -> Saved:
-        """Apply `entry` in one transaction, with its undo beside it in the same MULTI."""
+        """Apply `entry` in one transaction, with its undo beside it in the same MULTI.
+        `created_at`: the creation time of the record the entry was typed against (the
+        card staff saw); another one under the same id (re-created) is refused, unchanged.
+        `venue`: the staff member's, recorded on the note and follow-ups it adds."""
         entry_id = secrets.token_hex(8)
         done: dict[str, quick_entry.Undo] = {}
         effects: list[quick_entry.Effect] = []
 
         def change(record: CustomerRecord) -> list[str]:
+            if created_at is not None and record.created_at != created_at:
+                raise Conflict(
+                    "this guest's record was re-created since the card was shown: open the "
+                    "card again (nothing was saved)",
+                    field="created_at",
+                )
             effects[:] = quick_entry.effects(record, entry)
-            fields, undo = quick_entry.apply(record, entry, actor, self._store.clock())
+            now = self._store.clock()
+            fields, undo = quick_entry.apply(record, entry, actor, now, venue=venue)
             undo.entry_id = entry_id
             done["undo"] = undo
             return fields

@@ -30,6 +30,9 @@ from prefstore.redis.connection import as_bytes, translated_errors
 from prefstore.redis.keyspace import decode_event, event_member
 
 MAX_EVENT_PAGE = 200
+SCAN_BATCH = 200
+MAX_SCANNED = 2000
+"""Events one page filtered by venue reads at most (it then answers with a cursor)."""
 
 
 class EventLog:
@@ -105,36 +108,77 @@ class EventLog:
         return None
 
     async def page(
-        self, customer_id: str, *, limit: int = 50, cursor: str | None = None
+        self,
+        customer_id: str,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        venue: str | None = None,
     ) -> EventPage:
-        """Events newest first. The cursor is `<score>:<skip>`, stable while new ones land."""
+        """Events newest first; with `venue`, only those recorded there. The cursor is
+        `<score>:<skip>`, stable while new ones land. A filtered page reads at most
+        `MAX_SCANNED` events: it may hold fewer than `limit` with a cursor to go on from."""
         limit = max(1, min(limit, MAX_EVENT_PAGE))
         top, skip = _parse_cursor(cursor)
         async with translated_errors():
             exists = await self._redis.exists(self._keys.record(customer_id))
+        if not exists:
+            raise NotFound(f"no customer {customer_id}")
+        if venue is not None:
+            return await self._at_venue(customer_id, venue, limit, top, skip)
+        rows = await self._slice(customer_id, top, skip, limit)
+        events = [decode_event(raw) for raw, _score in rows]
+        scores = [score for _raw, score in rows]
+        return EventPage(events=events, next_cursor=_next(top, skip, scores, limit))
+
+    async def _at_venue(
+        self, customer_id: str, venue: str, limit: int, top: str, skip: int
+    ) -> EventPage:
+        found: list[Event] = []
+        scores: list[float] = []
+        while len(scores) < MAX_SCANNED:
+            rows = await self._slice(customer_id, top, skip + len(scores), SCAN_BATCH)
+            for raw, score in rows:
+                scores.append(score)
+                event = decode_event(raw)
+                if event.venue == venue:
+                    found.append(event)
+                    if len(found) == limit:
+                        return EventPage(events=found, next_cursor=_next(top, skip, scores, 0))
+            if len(rows) < SCAN_BATCH:
+                return EventPage(events=found, next_cursor=None)  # the oldest was read
+        return EventPage(events=found, next_cursor=_next(top, skip, scores, 0))
+
+    async def _slice(
+        self, customer_id: str, top: str, start: int, count: int
+    ) -> list[tuple[bytes, float]]:
+        async with translated_errors():
             rows: list[tuple[bytes, float]] = await self._redis.zrevrangebyscore(  # type: ignore[assignment]
                 self._keys.events(customer_id),
                 top,
                 "-inf",
-                start=skip,
-                num=limit,
+                start=start,
+                num=count,
                 withscores=True,
             )
-        if not exists:
-            raise NotFound(f"no customer {customer_id}")
-        events = [decode_event(raw) for raw, _score in rows]
-        next_cursor = None
-        if len(rows) == limit:
-            last = rows[-1][1]
-            same = sum(1 for _raw, score in rows if score == last)
-            carried = skip if top != "+inf" and float(top) == last else 0
-            next_cursor = f"{last:.0f}:{carried + same}"
-        return EventPage(events=events, next_cursor=next_cursor)
+        return rows
 
     async def all(self, customer_id: str) -> list[Event]:
         async with translated_errors():
             rows = await self._redis.zrange(self._keys.events(customer_id), 0, -1)
         return [decode_event(as_bytes(raw)) for raw in rows]
+
+
+def _next(top: str, skip: int, scores: list[float], limit: int) -> str | None:
+    """The cursor after the rows read from (`top`, `skip`) with these `scores`; None when
+    they were fewer than `limit` (the last page; 0: there may be more whatever their
+    number)."""
+    if not scores or len(scores) < limit:
+        return None
+    last = scores[-1]
+    same = sum(1 for score in scores if score == last)
+    carried = skip if top != "+inf" and float(top) == last else 0
+    return f"{last:.0f}:{carried + same}"
 
 
 def _parse_cursor(cursor: str | None) -> tuple[str, int]:

@@ -1,5 +1,5 @@
 """Writes to a customer's safety track, likes and notes: add, change and remove, each one
-optimistic transaction (`transaction.py`) through the record rules (`rules.py`), each with its
+optimistic transaction (`transaction.py`) through the record rules (`rules/`), each with its
 operation id (`idempotency.py`). The store hands these calls on as they are."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _previous(allergy: Allergy | None) -> dict[str, str]:
 class ItemWrites:
     def __init__(self, transactions: Transactions) -> None:
         self._tx = transactions
-        self._clock = transactions.storage.clock
+        self._clock = self.clock = transactions.storage.clock
 
     async def edit(
         self,

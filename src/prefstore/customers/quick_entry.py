@@ -4,9 +4,10 @@ An entry lands in one store transaction (`CustomerStore.update`), so its items a
 together or not at all. What it changed is kept as an `Undo`: the ids it added and the
 exact items it replaced, so undo restores the record as it was, authors and times included.
 
-What an item does is decided by the record rules (`customers/rules.py`), as for every
+What an item does is decided by the record rules (`customers/rules/`), as for every
 other write: `!peanuts` on a customer with a severe peanut allergy changes nothing;
-`!!peanuts` on a plain peanut allergy upgrades it.
+`!!peanuts` on a plain peanut allergy upgrades it. A follow-up (`^…`) is added open, written
+by the staff member; undo takes it back unless someone has resolved it since.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from prefstore.customers import rules
 from prefstore.customers.rules import ItemT
 from prefstore.customers.shorthand import Entry, Item
 from prefstore.models.fields import Sentiment, Severity
-from prefstore.models.inputs import AllergyInput, NoteInput, PreferenceInput
+from prefstore.models.inputs import AllergyInput, FollowUpInput, NoteInput, PreferenceInput
 from prefstore.models.records import Allergy, CustomerRecord, Preference
 
 Outcome = Literal["add", "replace", "known"]
@@ -44,6 +45,8 @@ class Effect(msgspec.Struct, kw_only=True):
     was: str | None = None
     """For `replace`: what it replaces, e.g. 'likes pretzels' or 'allergy'; for a known
     allergy, its severity."""
+    over: str | None = None
+    """For a comparative like (`+popcorn>pretzels`): what it is preferred over."""
 
 
 class Undo(msgspec.Struct, kw_only=True):
@@ -62,10 +65,17 @@ class Undo(msgspec.Struct, kw_only=True):
     tags: list[str] = []
     replaced_allergies: list[Allergy] = []
     replaced_preferences: list[Preference] = []
+    follow_up_ids: list[str] = []
 
     @property
     def empty(self) -> bool:
-        return not (self.allergy_ids or self.preference_ids or self.note_ids or self.tags)
+        return not (
+            self.allergy_ids
+            or self.preference_ids
+            or self.note_ids
+            or self.tags
+            or self.follow_up_ids
+        )
 
     def undoes_on(self, record: CustomerRecord) -> bool:
         """Whether `record` is the one this entry changed (same creation, at or after the
@@ -78,13 +88,17 @@ def effects(record: CustomerRecord, entry: Entry) -> list[Effect]:
     # The rules return new lists, so a shallow copy keeps `record` as it is.
     trial = msgspec.structs.replace(record)
     scratch = Undo(customer_id=record.id)
-    return [_place(trial, item, "", _PREVIEW_TIME, scratch) for item in entry.items]
+    placed = [_place(trial, item, "", _PREVIEW_TIME, scratch) for item in entry.items]
+    return placed + [
+        Effect(kind="follow_up", label=text, outcome="add") for text in entry.follow_ups
+    ]
 
 
 def apply(
-    record: CustomerRecord, entry: Entry, actor: str, now: datetime
+    record: CustomerRecord, entry: Entry, actor: str, now: datetime, *, venue: str | None = None
 ) -> tuple[list[str], Undo]:
-    """Apply `entry` to `record` in place; return the changed field names and the undo."""
+    """Apply `entry` to `record` in place; return the changed field names and the undo. The
+    note and follow-ups it adds record `venue` (where the staff member is)."""
     undo = Undo(
         customer_id=record.id, version=record.version + 1, record_created_at=record.created_at
     )
@@ -94,11 +108,16 @@ def apply(
             changed.add(_FIELD[item.kind])
     if entry.note is not None:
         placed = rules.append_note(
-            record.notes, rules.note_from(NoteInput(text=entry.note), actor, now)
+            record.notes, rules.note_from(NoteInput(text=entry.note, venue=venue), actor, now)
         )
         record.notes = placed.items
         undo.note_ids.append(placed.item.id)
         changed.add("notes")
+    for text in entry.follow_ups:
+        given = rules.follow_up_from(FollowUpInput(text=text, venue=venue), actor, now)
+        record.follow_ups = rules.add_follow_up(record.follow_ups, given, now).items
+        undo.follow_up_ids.append(given.id)
+        changed.add("follow_ups")
     return sorted(changed), undo
 
 
@@ -145,7 +164,7 @@ def _place_preference(
 ) -> Effect:
     sentiment: Sentiment = "likes" if item.kind == "like" else "dislikes"
     given = rules.preference_from(
-        PreferenceInput(label=item.label, sentiment=sentiment), actor, now
+        PreferenceInput(label=item.label, sentiment=sentiment, over=item.over), actor, now
     )
     placed = rules.put_preference(record.preferences, given)
     was = None
@@ -154,7 +173,8 @@ def _place_preference(
         _remember(placed, undo.preference_ids, undo.replaced_preferences)
         if placed.before is not None:
             was = f"{placed.before.sentiment} {placed.before.label}"
-    return Effect(kind=item.kind, label=item.label, outcome=_OUTCOME[placed.outcome], was=was)
+    outcome = _OUTCOME[placed.outcome]
+    return Effect(kind=item.kind, label=item.label, outcome=outcome, was=was, over=item.over)
 
 
 def _remember(placed: rules.Placed[ItemT], ids: list[str], replaced: list[ItemT]) -> None:
@@ -184,6 +204,9 @@ def revert(record: CustomerRecord, undo: Undo) -> list[str]:
         "preferences": prefs,
         "notes": [n for n in record.notes if n.id not in undo.note_ids],
         "tags": [t for t in record.tags if t not in undo.tags],
+        "follow_ups": [
+            f for f in record.follow_ups if f.id not in undo.follow_up_ids or f.resolved is not None
+        ],
     }
     changed = [name for name, value in after.items() if value != getattr(record, name)]
     for name in changed:

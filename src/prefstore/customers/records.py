@@ -1,7 +1,7 @@
 """API input → a new record, or a patch of its profile (pure; no I/O).
 
 Identifiers are normalised through `identifiers.py`; items (allergies, preferences, notes)
-are built and placed by the record rules (`rules.py`), which also hold the limits a record
+are built and placed by the record rules (`rules/`), which also hold the limits a record
 keeps. Errors name the input field.
 """
 

@@ -1,9 +1,11 @@
-"""The quick-entry shorthand: one line of staff input → likes, dislikes, allergies, tags, a note.
+"""The quick-entry shorthand: one line of staff input → likes, dislikes, allergies, tags, a
+note and follow-ups.
 
-    +popcorn -pretzels !peanuts #vip window seat please
+    +popcorn>pretzels -olives !peanuts #vip window seat please ^comp the dessert we owe her
 
-is a like, a dislike, an allergy, a tag and the note "window seat please". The syntax is
-documented in docs/SHORTHAND.md and on the page. This is the only parser of it: the page
+is a like (popcorn, preferred over pretzels), a dislike, an allergy, a tag, the note "window
+seat please" and a follow-up (`^` takes the rest of the line, or a quoted text). The syntax
+is documented in docs/SHORTHAND.md and on the page. This is the only parser of it: the page
 shows the server's parse as a preview, so what staff see is what gets saved.
 
 Pure: no I/O, no clock. Bad input raises `InvalidInput("text", why)`.
@@ -23,6 +25,11 @@ MAX_TEXT = 2000
 MAX_ITEMS = 30
 MAX_LABEL = 120
 MAX_TAG = 40
+MAX_FOLLOW_UP = 500
+FOLLOW_UP = "^"
+"""Starts a follow-up: the rest of the line is its text, unless it is quoted."""
+OVER = ">"
+"""Inside a like: what it is preferred over (`+popcorn>pretzels`, `+"oat milk">"soy milk"`)."""
 
 ItemKind = Literal["like", "dislike", "allergy", "severe", "dietary", "tag"]
 
@@ -35,7 +42,7 @@ MARKERS: tuple[tuple[str, ItemKind], ...] = (
     ("-", "dislike"),
     ("#", "tag"),
 )
-_MARKER_CHARS = frozenset("".join(m for m, _ in MARKERS))
+_MARKER_CHARS = frozenset("".join(m for m, _ in MARKERS) + FOLLOW_UP)
 # Tablet keyboards type “smart” quotes; accept them as well as plain ones.
 _QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»"}
 _TRAILING = ".,;:!?…)]}"
@@ -44,6 +51,8 @@ _TRAILING = ".,;:!?…)]}"
 class Item(msgspec.Struct, frozen=True, kw_only=True):
     kind: ItemKind
     label: str
+    over: str | None = None
+    """For a like: what it is preferred over."""
 
 
 class Entry(msgspec.Struct, kw_only=True):
@@ -51,10 +60,11 @@ class Entry(msgspec.Struct, kw_only=True):
     note: str | None
     warnings: list[str]
     """Things staff may want to know before saving (e.g. a lone '+' kept in the note)."""
+    follow_ups: list[str] = []
 
     @property
     def empty(self) -> bool:
-        return not self.items and self.note is None
+        return not self.items and self.note is None and not self.follow_ups
 
 
 def parse(text: str) -> Entry:
@@ -70,10 +80,21 @@ def parse(text: str) -> Entry:
     items: list[Item] = []
     note_words: list[str] = []
     warnings: list[str] = []
+    follow_ups: list[str] = []
     i = 0
     while i < len(text):
         if text[i].isspace():
             i += 1
+            continue
+        if text[i] == FOLLOW_UP:
+            follow_up, end = _follow_up(text, i + 1)
+            if follow_up is None:
+                warnings.append(f"'{FOLLOW_UP}' has no text after it: kept in the note")
+                end = _word_end(text, i)
+                note_words.append(text[i:end])
+            else:
+                follow_ups.append(follow_up)
+            i = end
             continue
         token, i = _next_token(text, i)
         item, warning = _item_of(token)
@@ -87,7 +108,23 @@ def parse(text: str) -> Entry:
     if len(items) > MAX_ITEMS:
         raise InvalidInput("text", f"at most {MAX_ITEMS} items in one entry")
     note = " ".join(w for w in note_words if w) or None
-    return Entry(items=items, note=note, warnings=warnings)
+    return Entry(items=items, note=note, warnings=warnings, follow_ups=follow_ups)
+
+
+def _follow_up(text: str, i: int) -> tuple[str | None, int]:
+    """The follow-up text starting at `i` (just after `^`): quoted, or the rest of the line;
+    None when it holds no letter or digit. Returns it and the index after it."""
+    if i < len(text) and text[i] in _QUOTES:
+        close = text.find(_QUOTES[text[i]], i + 1)
+        if close == -1:
+            raise InvalidInput("text", f"close the quote after {text[i - 1 : i + 12]}…")
+        body, end = text[i + 1 : close], close + 1
+    else:
+        body, end = text[i:], len(text)
+    body = " ".join(body.split())
+    if len(body) > MAX_FOLLOW_UP:
+        raise InvalidInput("text", f"a follow-up holds at most {MAX_FOLLOW_UP} characters")
+    return (body if any(ch.isalnum() for ch in body) else None), end
 
 
 class _Token(msgspec.Struct, frozen=True):
@@ -111,14 +148,35 @@ def _next_token(text: str, i: int) -> tuple[_Token, int]:
     marker = _marker_at(text, i)
     j = i + len(marker)
     if marker and j < len(text) and text[j] in _QUOTES:
-        close = text.find(_QUOTES[text[j]], j + 1)
-        if close == -1:
-            raise InvalidInput("text", f"close the quote after {text[start : j + 12]}…")
+        close = _closing(text, j, start)
+        body = text[j + 1 : close]
+        if marker == "+" and _quoted_over_at(text, close + 1):
+            second = _closing(text, close + 2, start)  # +"oat milk">"soy milk"
+            body, close = f"{body}{OVER}{text[close + 3 : second]}", second
         end = _word_end(text, close + 1)
         tail = text[close + 1 : end].rstrip(_TRAILING)
-        return _Token(marker, text[j + 1 : close] + tail, True, text[start:end]), end
+        return _Token(marker, body + tail, True, text[start:end]), end
     end = _word_end(text, j)
+    over = text.find(OVER, j, end)
+    if marker == "+" and over != -1 and _quoted_over_at(text, over):
+        close = _closing(text, over + 1, start)  # +popcorn>"salted pretzels"
+        end = _word_end(text, close + 1)
+        body = f"{text[j:over]}{OVER}{text[over + 2 : close]}{text[close + 1 : end]}"
+        return _Token(marker, body.rstrip(_TRAILING), True, text[start:end]), end
     return _Token(marker, text[j:end], False, text[start:end]), end
+
+
+def _quoted_over_at(text: str, i: int) -> bool:
+    """Whether `>` and an opening quote start at `i`."""
+    return text.startswith(OVER, i) and i + 1 < len(text) and text[i + 1] in _QUOTES
+
+
+def _closing(text: str, opening: int, start: int) -> int:
+    """The index of the quote that closes the one at `opening`."""
+    close = text.find(_QUOTES[text[opening]], opening + 1)
+    if close == -1:
+        raise InvalidInput("text", f"close the quote after {text[start : opening + 12]}…")
+    return close
 
 
 def _word_end(text: str, i: int) -> int:
@@ -146,9 +204,18 @@ def _item_of(token: _Token) -> tuple[Item | None, str | None]:
         return None, f"'{token.raw}' has no letters or digits: kept in the note"
     if kind == "tag":
         return Item(kind=kind, label=_tag(label)), None
-    if len(label) > MAX_LABEL:
-        raise InvalidInput("text", f"'{label[:20]}…' is longer than {MAX_LABEL} characters")
-    return Item(kind=kind, label=label), None
+    over = None
+    if kind == "like" and OVER in label:
+        label, _, rest = (part.strip() for part in label.partition(OVER))
+        over = " ".join(rest.split()).rstrip(_TRAILING) or None
+        if not any(ch.isalnum() for ch in label):
+            return None, f"'{token.raw}' likes nothing before '{OVER}': kept in the note"
+        if over is not None and over.casefold() == label.casefold():
+            over = None  # "tea over tea" says no more than "tea"
+    for text in (label, over or ""):
+        if len(text) > MAX_LABEL:
+            raise InvalidInput("text", f"'{text[:20]}…' is longer than {MAX_LABEL} characters")
+    return Item(kind=kind, label=label, over=over), None
 
 
 def _tag(label: str) -> str:

@@ -1,9 +1,9 @@
 """The customer store: every write to a customer, each as one optimistic transaction.
 
 The parts live beside it: the write engine (`transaction.py`), allergies, preferences and
-notes (`items.py`), events (`events.py`), erasure and suppression (`erasure.py`). What a write
-does to the record's allergies, preferences and notes is decided by the record rules
-(`rules.py`), the same for every path.
+notes (`items.py`), follow-ups (`followups.py`), consent (`consent.py`), events
+(`events.py`), erasure and suppression (`erasure.py`). What a write does to the record's
+items is decided by the record rules (`rules/`), the same for every path.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from prefstore.customers import records
+from prefstore.customers.consent import ConsentWrites
 from prefstore.customers.erasure import Erasure
 from prefstore.customers.erasure_receipts import ErasurePolicy
 from prefstore.customers.events import EventLog
+from prefstore.customers.followups import FollowUpWrites
 from prefstore.customers.idempotency import Operation, derived_id
 from prefstore.customers.items import ItemWrites
 from prefstore.customers.transaction import (
@@ -64,14 +66,18 @@ class CustomerStore:
         self._events = EventLog(self._tx)
         self._items = ItemWrites(self._tx)
         self._erasure = Erasure(self._tx, erasure_policy)
-        # Events and erasure have modules of their own; the store hands their calls on as
-        # they are (their docstrings are there).
+        follow_ups, consent = FollowUpWrites(self._items), ConsentWrites(self._items)
+        # Items, follow-ups, consent, events and erasure have modules of their own; the
+        # store hands their calls on as they are (their docstrings are there).
         self._edit = self._items.edit
         self.add_allergy = self._items.add_allergy
         self.change_allergy = self._items.change_allergy
         self.add_preference = self._items.add_preference
         self.add_note = self._items.add_note
         self.remove_item = self._items.remove_item
+        self.add_follow_up = follow_ups.add
+        self.resolve_follow_up = follow_ups.resolve
+        self.change_consent = consent.change
         self.record_event = self._events.record
         self.list_events = self._events.page
         self.all_events = self._events.all

@@ -6,28 +6,35 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from litestar import Litestar, Router
-from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ControllerRouterHandler
 from redis.asyncio import Redis
 
 from prefstore import __version__
 from prefstore.config import Settings
 from prefstore.http.auth import ApiKeyMiddleware
+from prefstore.http.consent import ConsentController
+from prefstore.http.cors import cors_config
 from prefstore.http.customers import CustomerController
 from prefstore.http.deps import DEPENDENCIES, STATE_KEY
 from prefstore.http.erasures import ERASURE_ROUTES
 from prefstore.http.errors import exception_handlers
 from prefstore.http.fast import install_fast_lookup
+from prefstore.http.followups import FollowUpController
 from prefstore.http.health import healthz, metrics, readyz
 from prefstore.http.imports import create_import
+from prefstore.http.logs import AccessLog, logging_config
 from prefstore.http.lookup import LOOKUP_ROUTES
-from prefstore.http.metrics import PROMETHEUS, RouteMetrics
+from prefstore.http.metrics import PROMETHEUS, RouteMetrics, time_pipelines
+from prefstore.http.openapi import DocumentConfig
+from prefstore.http.party import PARTY_ROUTES
+from prefstore.http.requestid import RequestContext, RequestIds
 from prefstore.http.runtime import install_runtime_tuning
 from prefstore.http.search import SEARCH_ROUTES
+from prefstore.http.venues import VENUE_ROUTES
 from prefstore.http.web import DOCS_ASSETS, web_setup
 from prefstore.http.web.session import SESSION_STORE
 from prefstore.redis.connection import connect
@@ -35,8 +42,8 @@ from prefstore.redis.embedded import EmbeddedRedis
 from prefstore.services import Services
 
 
-def _openapi() -> OpenAPIConfig:
-    return OpenAPIConfig(
+def _openapi() -> DocumentConfig:
+    return DocumentConfig(
         title="prefstore",
         version=__version__,
         description="What we know about the person in front of you: allergies first.",
@@ -61,6 +68,23 @@ def _openapi() -> OpenAPIConfig:
     )
 
 
+API_ROUTES: list[ControllerRouterHandler] = [
+    CustomerController,
+    FollowUpController,
+    ConsentController,
+    *LOOKUP_ROUTES,
+    healthz,
+    readyz,
+    metrics,
+    create_import,
+    *ERASURE_ROUTES,
+    *SEARCH_ROUTES,
+    *PARTY_ROUTES,
+    *VENUE_ROUTES,
+]
+"""The API's routes and the health routes; the staff page's come from `web_setup`."""
+
+
 def create_app(
     settings: Settings | None = None, redis: Redis | None = None, *, fast_lookup: bool = True
 ) -> Litestar:
@@ -81,6 +105,7 @@ def create_app(
                     url = await stack.enter_async_context(EmbeddedRedis(settings.data_dir))
                 client = connect(url, settings.redis_timeout)
                 stack.push_async_callback(client.aclose)
+            time_pipelines(client)  # a write's MULTI/EXEC into the Redis latency metric
             services = Services.build(settings, client)
             app.state[STATE_KEY] = services
             app.stores.register(SESSION_STORE, services.sessions, allow_override=True)
@@ -95,31 +120,27 @@ def create_app(
         middleware=[DefineMiddleware(CSRFMiddleware, config=web.csrf)],
     )
     app = Litestar(
-        route_handlers=[
-            CustomerController,
-            *LOOKUP_ROUTES,
-            healthz,
-            readyz,
-            metrics,
-            page,
-            create_import,
-            *ERASURE_ROUTES,
-            *SEARCH_ROUTES,
-        ],
+        route_handlers=[*API_ROUTES, page],
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],
         middleware=[PROMETHEUS.middleware, ApiKeyMiddleware],
         exception_handlers=exception_handlers(),
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
-        logging_config=LoggingConfig(
-            root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
-            log_exceptions="debug",
-        ),
+        logging_config=logging_config(settings),
+        cors_config=cors_config(settings),
     )
-    if fast_lookup:
-        install_fast_lookup(app, RouteMetrics())
+    _in_front(app, settings, fast_lookup)
     return app
+
+
+def _in_front(app: Litestar, settings: Settings, fast_lookup: bool) -> None:
+    """What runs before Litestar's router: the request id and the access log around all it
+    serves, and in front of that the lookup's fast path (which does both itself)."""
+    ids, access = RequestIds(), AccessLog() if settings.access_log else None
+    app.asgi_handler = RequestContext(app.asgi_handler, ids, access)
+    if fast_lookup:
+        install_fast_lookup(app, RouteMetrics(), ids, access)
 
 
 def app_from_env() -> Litestar:

@@ -10,6 +10,7 @@ from litestar.params import PathParameter
 from prefstore.errors import NotFound
 from prefstore.http.auth import require_scope
 from prefstore.http.deps import AllServices
+from prefstore.http.openapi import problems
 from prefstore.models.views import ErasureReceipt
 
 ErasureId = Annotated[str, PathParameter(max_length=64, pattern=r"^er_[0-9a-f]{1,60}$")]
@@ -21,6 +22,7 @@ ErasureId = Annotated[str, PathParameter(max_length=64, pattern=r"^er_[0-9a-f]{1
     opt={"scope": "admin"},
     tags=["customers"],
     summary="When each step of an erasure finished (keyspace, search index, AOF, RDB, slow log)",
+    responses=problems(400, 404),
 )
 async def erasure_receipt(services: AllServices, erasure_id: ErasureId) -> ErasureReceipt:
     follower = services.search

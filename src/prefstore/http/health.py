@@ -1,4 +1,4 @@
-"""Liveness, readiness and metrics."""
+"""Liveness, readiness and metrics (a `metrics` key scrapes; an admin key can too)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prefstore.errors import Unavailable
 from prefstore.http.auth import require_scope
 from prefstore.http.deps import AllServices
+from prefstore.http.metrics import refresh, timed_ping
+from prefstore.http.openapi import problems
 from prefstore.redis.connection import server_info
 
 
@@ -36,11 +38,11 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@get("/readyz", tags=["health"], summary="Redis answers")
+@get("/readyz", tags=["health"], summary="Redis answers", responses=problems(503))
 async def readyz(services: AllServices) -> Readiness:
     redis = services.redis
     try:
-        await redis.ping()
+        await timed_ping(redis)
     except Exception as exc:
         raise Unavailable("redis does not answer") from exc
     info = await server_info(redis)
@@ -56,10 +58,11 @@ async def readyz(services: AllServices) -> Readiness:
 @get(
     "/metrics",
     guards=[require_scope],
-    opt={"scope": "admin"},
+    opt={"scope": "metrics"},
     tags=["health"],
-    summary="Prometheus metrics",
+    summary="Prometheus metrics (this process's)",
     media_type=MediaType.TEXT,
 )
-async def metrics() -> Response[bytes]:
+async def metrics(services: AllServices) -> Response[bytes]:
+    await refresh(services)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Request, post
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.params import FromQuery, Parameter
 
 from prefstore.errors import TooLarge
 from prefstore.http.auth import require_scope
 from prefstore.http.deps import AllServices, Caller
+from prefstore.http.metrics import IMPORTS_RUNNING, ImportProgress
+from prefstore.http.openapi import problems
 from prefstore.models.results import ImportSummary
 from prefstore.transfer import ImportOptions, Mapping
 from prefstore.transfer.child import run_apart
@@ -31,6 +42,36 @@ _FORMATS: dict[str, Format] = {
 }
 
 
+_BODIES = {
+    "text/csv": "CSV with a header row (`,`, `;` or tab between fields)",
+    "application/x-ndjson": "NDJSON: one JSON object per line",
+    "application/octet-stream": "CSV or NDJSON: the format from `format=`, else sniffed",
+}
+
+
+@dataclass
+class ImportOperation(Operation):
+    """The import's body, which the handler streams itself (so Litestar cannot see it)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description=(
+                "The file as it is. Any of these may be gzip-compressed: it is recognised by "
+                "its first bytes (no `Content-Encoding` needed). `application/csv`, "
+                "`application/ndjson` and `application/jsonl` are read as their names say."
+            ),
+            content={
+                media_type: OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description=what
+                    )
+                )
+                for media_type, what in _BODIES.items()
+            },
+        )
+
+
 def _format_of(content_type: str, explicit: str | None) -> Format | None:
     if explicit is not None:
         return "csv" if explicit == "csv" else "ndjson"
@@ -45,6 +86,9 @@ def _format_of(content_type: str, explicit: str | None) -> Format | None:
     request_max_body_size=MAX_IMPORT_BODY_BYTES,
     tags=["import"],
     summary="Import customers from a CSV or NDJSON body (optionally gzip)",
+    operation_class=ImportOperation,
+    operation_id="importCustomers",
+    responses=problems(400, 413, 422),
     description=(
         "Upsert by CRM id, else email or phone; safe to repeat. Body: `text/csv` or "
         "`application/x-ndjson` (or `format=`), gzip recognised (at most 1 GiB once "
@@ -88,4 +132,5 @@ async def create_import(
             yield chunk
 
     # In a child process: the row work never competes with the lookups this process serves.
-    return await run_apart(services.importer, body(), options)
+    with IMPORTS_RUNNING.track_inprogress():
+        return await run_apart(services.importer, body(), options, ImportProgress())

@@ -37,6 +37,11 @@ MAX_VERSION_DIGITS = 18
 Python's int() of thousands of digits is slow and then refused (a 500 before this check)."""
 
 
+IF_MATCH_FORM = r'^(\*|(W/)?"?[0-9]{1,18}"?)$'
+"""What `If-Match` takes, as the OpenAPI document says it: an ETag this service returned
+(`"7"`, `W/"7"`, `7`) or `*`. `parse_if_match` is the check (422, naming the header)."""
+
+
 def parse_if_match(value: str | None) -> int | None:
     """`If-Match: "7"` (or W/"7", or 7) → 7; absent or `*` → None (no version check)."""
     if value is None or value.strip() == "*":

@@ -4,6 +4,7 @@ has a default, so a record written by an older version still decodes after one i
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 import msgspec
 
@@ -15,6 +16,11 @@ from prefstore.models.fields import (
     Source,
     Visibility,
 )
+
+Channel = Literal["email", "sms", "phone", "post"]
+"""The ways a business may contact a person, each with its own consent."""
+CHANNELS: tuple[Channel, ...] = ("email", "sms", "phone", "post")
+ConsentStatus = Literal["opted_in", "opted_out", "unknown"]
 
 
 class _Stored(msgspec.Struct, kw_only=True, omit_defaults=False):
@@ -40,6 +46,8 @@ class Preference(_Stored, kw_only=True):
     source: Source = "staff"
     added_by: str | None = None
     added_at: datetime | None = None
+    over: str | None = None
+    """A comparative like: preferred over this (`popcorn` over `pretzels`)."""
 
 
 class Note(_Stored, kw_only=True):
@@ -48,6 +56,56 @@ class Note(_Stored, kw_only=True):
     visibility: Visibility = "all"
     author: str | None = None
     at: datetime | None = None
+    venue: str | None = None
+    """The venue it was written at (None: no venue, or written before venues existed)."""
+    venue_only: bool = False
+    """Shown only at `venue` (its "here" part), never on the chain-wide card."""
+
+
+class Resolution(_Stored, kw_only=True):
+    """How a follow-up was closed: by whom (key or staff name), when, where, and a word."""
+
+    by: str = ""
+    at: datetime | None = None
+    venue: str | None = None
+    """The venue it was resolved at (None until a deployment has venues)."""
+    note: str | None = None
+
+
+class FollowUp(_Stored, kw_only=True):
+    """An action owed to the person ("comp the dessert we owe her"): on the card until it
+    is resolved or expires; kept in the record afterwards (`rules.add_follow_up`)."""
+
+    id: str = ""
+    text: str = ""
+    visibility: Visibility = "all"
+    created_by: str | None = None
+    created_at: datetime | None = None
+    due: date | None = None
+    expires_at: datetime | None = None
+    """Past this time it leaves the card, resolved or not."""
+    resolved: Resolution | None = None
+    venue: str | None = None
+    """The venue it was added at; it shows at every venue."""
+
+
+class ChannelConsent(_Stored, kw_only=True):
+    """What the person said about being contacted one way, where we heard it, and when."""
+
+    status: ConsentStatus = "unknown"
+    source: str | None = None
+    """`api`, `page`, `import:<preset>` (or what a restored export said)."""
+    at: datetime | None = None
+    """When it was stated (the source's time when it gave one, else when it was recorded)."""
+
+
+class Consent(_Stored, kw_only=True):
+    """Consent per channel: contact preferences, kept apart from service preferences."""
+
+    email: ChannelConsent = msgspec.field(default_factory=ChannelConsent)
+    sms: ChannelConsent = msgspec.field(default_factory=ChannelConsent)
+    phone: ChannelConsent = msgspec.field(default_factory=ChannelConsent)
+    post: ChannelConsent = msgspec.field(default_factory=ChannelConsent)
 
 
 class Event(_Stored, kw_only=True):
@@ -62,6 +120,19 @@ class Event(_Stored, kw_only=True):
     currency: str | None = None
     note: str | None = None
     recorded_by: str | None = None
+    venue: str | None = None
+    """The venue it happened at (the recording key's venue, or the one the caller named)."""
+
+
+class VenueHistory(_Stored, kw_only=True):
+    """The running summary of one venue's events (what the card's "here" part shows)."""
+
+    visits: int = 0
+    purchases: int = 0
+    events: int = 0
+    last_visit: datetime | None = None
+    last_event: datetime | None = None
+    item_counts: dict[str, int] = {}
 
 
 class History(_Stored, kw_only=True):
@@ -75,6 +146,11 @@ class History(_Stored, kw_only=True):
     last_event: datetime | None = None
     spend: float = 0.0
     item_counts: dict[str, int] = {}
+    item_last_seen: dict[str, datetime] = {}
+    """Same keys as `item_counts`: when each item was last in an event (the evidence a
+    like or dislike shows: `customers/evidence.py`)."""
+    venues: dict[str, VenueHistory] = {}
+    """Per venue, the summary of the events recorded there (`rules.count_event`)."""
 
 
 class CustomerRecord(_Stored, kw_only=True):
@@ -93,6 +169,8 @@ class CustomerRecord(_Stored, kw_only=True):
     updated_at: datetime | None = None
     version: int = 0
     city: str | None = None
+    follow_ups: list[FollowUp] = []
+    consent: Consent = msgspec.field(default_factory=Consent)
 
 
 # ---------------------------------------------------------------- what touchpoints see
@@ -108,5 +186,6 @@ class ChangeEntry(msgspec.Struct, kw_only=True):
     at: datetime
     fields: list[str] = []
     previous: dict[str, str] = {}
-    """What an explicit allergy change or removal replaced, e.g. `{"severity": "severe"}`:
-    a severity, never a label or a note (those may say more about the person)."""
+    """What an explicit allergy change or removal replaced, e.g. `{"severity": "severe"}`,
+    or a consent change, e.g. `{"consent.email": "opted_in"}`: a severity or a consent
+    status, never a label or a note (those may say more about the person)."""

@@ -11,6 +11,7 @@ from prefstore.models.fields import (
     Sentiment,
     Severity,
 )
+from prefstore.models.views import PartyMiss
 
 
 class RowRejection(msgspec.Struct, kw_only=True):
@@ -59,6 +60,9 @@ class ImportSummary(msgspec.Struct, kw_only=True):
     duplicates: list[DuplicateCandidate] = []
     seconds: float = 0.0
     rows_per_second: float = 0.0
+    encoding: str = "utf-8"
+    """The input's text encoding as read (a Python codec name): `utf-8`, `utf-8-sig` (with a
+    byte-order mark), `utf-16-le`, `utf-16-be`, `cp1252` (Windows-1252), … (docs/IMPORT.md)."""
 
 
 # ---------------------------------------------------------------- search, recall, cart check
@@ -130,6 +134,10 @@ class CartAlert(msgspec.Struct, kw_only=True):
     """The allergen group or diet that links the two (e.g. `tree nuts`), if any."""
     why: str
     score: float
+    check_with_guest: bool = False
+    """The check is unsure (a negation that covers only part of the item, "may contain",
+    "non-dairy", a typo, a word that holds the allergen in some recipes only, the same group
+    as the allergy): `why` ends with "check with the guest (…)" and what to ask."""
 
 
 class CartDelight(msgspec.Struct, kw_only=True):
@@ -146,3 +154,26 @@ class CartCheck(msgspec.Struct, kw_only=True):
     alerts: list[CartAlert]
     """Allergies (most severe first) and dietary needs, then dislikes."""
     delights: list[CartDelight]
+
+
+class PartyAlert(CartAlert, kw_only=True):
+    """A cart alert, and the guest it is for."""
+
+    customer_id: str
+    name: str
+
+
+class PartyDelight(CartDelight, kw_only=True):
+    customer_id: str
+    name: str
+
+
+class PartyCheck(msgspec.Struct, kw_only=True):
+    """The cart checked against every guest found: each alert and delight says whose."""
+
+    customer_ids: list[str]
+    """The guests checked, in the order given."""
+    alerts: list[PartyAlert]
+    """Allergies (most severe first) and dietary needs, then dislikes, of every guest."""
+    delights: list[PartyDelight]
+    not_found: list[PartyMiss]

@@ -9,7 +9,8 @@ Lua scripts live with their only users (`customers/reader.py`, `transfer/writer.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,9 @@ from redis.backoff import NoBackoff
 from prefstore.errors import Unavailable
 from prefstore.redis.pipelined import PipelinedConnection
 
+Timed = Callable[[bool, float], None]
+"""Told (whether it was a MULTI/EXEC transaction, seconds) after each pipeline's round trip."""
+
 
 class WatchingPipeline(Pipeline):
     """redis-py's pipeline, minus one wasted round trip on an outage.
@@ -30,26 +34,45 @@ class WatchingPipeline(Pipeline):
     When a command times out or the connection drops while keys are watched, redis-py closes
     the connection and raises, and then `reset` reconnects just to send `UNWATCH` — to a
     server that may still be stalled, costing a second full timeout before the caller hears
-    of the outage. A closed connection holds no WATCH, so there is nothing to undo."""
+    of the outage. A closed connection holds no WATCH, so there is nothing to undo.
+
+    With `timed` set, each `execute` (one round trip: a write's MULTI/EXEC, or a batch)
+    reports its duration and whether it was a transaction (the Redis latency metric)."""
+
+    timed: Timed | None = None
 
     async def reset(self) -> None:  # type: ignore[override]
         if self.watching and self.connection is not None and not self.connection.is_connected:
             self.watching = False
         await super().reset()  # type: ignore[no-untyped-call]
 
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        timed = self.timed
+        if timed is None:
+            return await super().execute(raise_on_error)
+        transaction = self.is_transaction or self.explicit_transaction
+        started = time.perf_counter()
+        try:
+            return await super().execute(raise_on_error)
+        finally:
+            timed(transaction, time.perf_counter() - started)
+
 
 class RedisClient(Redis):
     """redis-py's client plus `reads`: one pipelined connection for the idempotent reads of
     the lookup path (see `pipelined.py`), opened on first use and closed with the client.
     None where it cannot speak the transport; readers then use the pool like everyone else.
-    Its pipelines are `WatchingPipeline`s."""
+    Its pipelines are `WatchingPipeline`s, timed by `timed` when it is set."""
 
     reads: PipelinedConnection | None = None
+    timed: Timed | None = None
 
     def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
-        return WatchingPipeline(
+        pipe = WatchingPipeline(
             self.connection_pool, self.response_callbacks, transaction, shard_hint
         )
+        pipe.timed = self.timed
+        return pipe
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
         if self.reads is not None:

@@ -170,7 +170,7 @@ class IndexFollower:
         self.position = await self._feed_head()
         await self.load()
         # The first search pays numpy's and rapidfuzz's lazy imports; not a customer.
-        self.index.search("warm up 0000", 1, "staff")
+        self.index.rank("warm up 0000", 1)
         self._next_check = time.monotonic() + self._check_every_s
         self.loaded.set()
 
@@ -227,11 +227,11 @@ class IndexFollower:
         log.warning("search index: rebuilding from the records: %s", reason)
         started = time.monotonic()
         position = await self._feed_head()
-        fresh = SearchIndex()
+        fresh = self.index.empty_copy()
         count = await self.load(fresh)
         if self._stopping.is_set():
             return count
-        fresh.search("warm up 0000", 1, "staff")
+        fresh.rank("warm up 0000", 1)
         self.index, self.position = fresh, position
         self._rebuild_reason = None
         self.rebuilds += 1
@@ -262,6 +262,7 @@ class IndexFollower:
                         last_report = time.monotonic()
                         log.info("search index: %d customers loaded", count)
             count += await self._load_batch(into, batch)
+        into.settle()
         log.info("search index: %d customers loaded in %.1f s", count, time.monotonic() - started)
         return count
 

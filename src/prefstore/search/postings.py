@@ -1,203 +1,178 @@
 """What the search index holds: each customer's packed entry under a small integer
-*ordinal*, the inverted postings (compact `array('i')` of ordinals) per folded name word,
-per email-local-part trigram and per phone's last four digits, and the vocabulary of
-distinct name words with its deletion and metaphone (jellyfish) tables.
+*ordinal* (`forward`), and the inverted postings (compact `array('i')` of ordinals) that
+file them — per name word in its own script and in Latin (`vocabulary`), per sampled
+email-local-part trigram and per phone's last four digits.
 
 Plain synchronous Python with no lock of its own: `SearchIndex` serialises access.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
+import re
+import sys
 from array import array
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+from collections.abc import Iterator
 
-import jellyfish
-import msgspec
-
+from prefstore.customers.names import joined_readings, split_name
 from prefstore.models.records import CustomerRecord
-from prefstore.search.text import digits, fold
+from prefstore.search.forward import PHONE_DIGITS, ForwardStore, Packed, rank_key
+from prefstore.search.text import digits
+from prefstore.search.vocabulary import Vocabulary
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
 PHONE_SUFFIX = 4
 """Digits of a phone's end that are indexed; a query needs at least this many digits."""
 GRAM = 3
-
-
-class Entry(msgspec.Struct, array_like=True):
-    """What the index keeps per customer, packed: the searchable fields and the cues."""
-
-    id: str
-    name: str
-    emails: list[str]
-    phones: list[str]
-    last_visit: datetime | None
-    tags: list[str]
-    city: str | None
-
-
-_encode = msgspec.msgpack.Encoder().encode
-_decode = msgspec.msgpack.Decoder(Entry).decode
-
-
-def entry_of(record: CustomerRecord) -> Entry:
-    return Entry(
-        id=record.id,
-        name=record.name,
-        emails=record.emails,
-        phones=record.phones,
-        last_visit=record.history.last_visit,
-        tags=record.tags,
-        city=record.city,
-    )
-
-
-# ---------------------------------------------------------------- keys of one customer
-def name_words(name: str) -> list[str]:
-    return fold(name).split()
+GRAM_STEP = 2
+"""Every other trigram of an email's local part is filed (a query looks up all of its own):
+half the postings, and a typo still leaves most of a local part's filed trigrams whole."""
 
 
 def email_local(email: str) -> tuple[str, str]:
     """(alphanumerics of the local part, domain): "Ada.Love+x@Example.com" → ("adalovex", …)."""
     local, _, domain = email.casefold().partition("@")
-    return "".join(ch for ch in local if ch.isalnum()), domain.strip()
+    return _NOT_ALNUM.sub("", local), domain.strip()
 
 
-def grams(local: str) -> set[str]:
+def grams(local: str, step: int = 1) -> list[str]:
+    """The trigrams of `^local$` (every `step`-th), in order, repeats included."""
     padded = f"^{local}$"
-    return {padded[i : i + GRAM] for i in range(max(1, len(padded) - GRAM + 1))}
+    return [padded[i : i + GRAM] for i in range(0, max(1, len(padded) - GRAM + 1), step)]
 
 
-def deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))} if len(word) > 2 else set()
+def readings(words: tuple[str, ...] | list[str]) -> list[str]:
+    """The joined Latin readings of a name written in characters (`names.joined_readings`),
+    from its folded words, so that filing and unfiling agree."""
+    if "".join(words).isascii():
+        return []
+    return joined_readings("".join(words))
 
 
-# ---------------------------------------------------------------- the store
 Postings = dict[str, "array[int]"]
 
 
 class PostingStore:
-    """Packed entries by ordinal, the postings that file them, and the name vocabulary."""
-
     def __init__(self) -> None:
-        self.ordinals: dict[str, int] = {}
-        self.entries: list[bytes | None] = []
-        self.free: list[int] = []
-        self.names: Postings = {}
+        self.vocabulary = Vocabulary()
+        self.forward = ForwardStore()
         self.grams: Postings = {}
         self.phones: Postings = {}
-        self.deletes: dict[str, list[str]] = {}
-        self.sounds: dict[str, list[str]] = {}
-        self.vocabulary: list[str] = []
-        """Sorted name words, for prefixes and the rapidfuzz fallback."""
-        self.new_words: list[str] = []
+        self.skeletons: Postings = {}
+        """Hebrew and Arabic name words by their consonants (`names.skeleton`)."""
+        self.domains: list[str] = []
+        self._domain_ids: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.forward)
 
     # ------------------------------------------------------------ changes
     def upsert(self, record: CustomerRecord) -> None:
         """File (or re-file) one customer from their current record."""
-        entry = entry_of(record)
-        blob = _encode(entry)
-        ordinal = self.ordinals.get(record.id)
-        if ordinal is not None:
-            old = self.entries[ordinal]
-            if old == blob:
+        packed = self.pack(record)
+        key = rank_key(record.id, record.history.last_visit)
+        ordinal, old = self.forward.put(packed, key, self.initials(packed.words))
+        if old is not None:
+            if old == packed:
                 return
-            if old is not None:
-                self._unpost(ordinal, _decode(old))
-        else:
-            ordinal = self.free.pop() if self.free else len(self.entries)
-            if ordinal == len(self.entries):
-                self.entries.append(None)
-            self.ordinals[record.id] = ordinal
-        self.entries[ordinal] = blob
-        self._post(ordinal, entry)
+            self._file(ordinal, old, remove=True)
+        self._file(ordinal, packed, remove=False)
 
     def remove(self, customer_id: str) -> bool:
-        ordinal = self.ordinals.pop(customer_id, None)
-        if ordinal is None:
+        found = self.forward.delete(customer_id)
+        if found is None:
             return False
-        old = self.entries[ordinal]
-        if old is not None:
-            self._unpost(ordinal, _decode(old))
-        self.entries[ordinal] = None
-        self.free.append(ordinal)
+        self._file(found[0], found[1], remove=True)
         return True
 
-    @staticmethod
-    def _keys(entry: Entry) -> Iterator[tuple[int, str]]:
-        """(which postings, key) of every key the customer is filed under, once each."""
-        for word in dict.fromkeys(name_words(entry.name)):
-            yield 0, word
-        local_grams: set[str] = set()
-        for email in entry.emails:
-            local_grams |= grams(email_local(email)[0])
-        for gram in local_grams:
-            yield 1, gram
-        for suffix in {digits(p)[-PHONE_SUFFIX:] for p in entry.phones}:
-            yield 2, suffix
+    def pack(self, record: CustomerRecord) -> Packed:
+        vocabulary = self.vocabulary
+        native = split_name(record.name)
+        words = [vocabulary.intern(w) for w in native]
+        for reading in readings(native):
+            vocabulary.intern(reading)
+        locals_: list[str] = []
+        domains: list[int] = []
+        for email in record.emails:
+            local, domain = email_local(email)
+            locals_.append(local)
+            domains.append(self._domain_id(domain))
+        phones = [digits(p)[-PHONE_DIGITS:] for p in record.phones]
+        return Packed(record.id, words, locals_, domains, [p for p in phones if p])
 
-    def _post(self, ordinal: int, entry: Entry) -> None:
-        tables = (self.names, self.grams, self.phones)
-        for which, key in self._keys(entry):
-            postings = tables[which].get(key)
-            if postings is None:
-                postings = tables[which][key] = array("i")
-                if which == 0:
-                    self._new_word(key)
-            postings.append(ordinal)
+    def _domain_id(self, domain: str) -> int:
+        found = self._domain_ids.get(domain)
+        if found is None:
+            found = self._domain_ids[domain] = len(self.domains)
+            self.domains.append(domain)
+        return found
 
-    def _unpost(self, ordinal: int, entry: Entry) -> None:
-        tables = (self.names, self.grams, self.phones)
-        for which, key in self._keys(entry):
-            postings = tables[which].get(key)
-            if postings is not None:
+    def initials(self, words: list[int]) -> int:
+        """The bits of the letters a-z that begin the name's words, in Latin."""
+        latin_of, all_words = self.vocabulary.latin_of, self.vocabulary.words
+        bits = 0
+        for wid in words:
+            first = all_words[latin_of[wid]][:1]
+            if "a" <= first <= "z":
+                bits |= 1 << (ord(first) - 97)
+        return bits
+
+    def name_ids(self, packed: Packed) -> list[int]:
+        """Every vocabulary word the customer is filed under: the name's words, their Latin
+        forms, and the joined reading of a name written in characters."""
+        latin_of = self.vocabulary.latin_of
+        ids = [*packed.words, *(latin_of[w] for w in packed.words)]
+        if any(latin_of[w] != w for w in packed.words):
+            words = self.vocabulary.words
+            ids += [self.vocabulary.ids[r] for r in readings([words[w] for w in packed.words])]
+        return list(dict.fromkeys(ids))
+
+    def _file(self, ordinal: int, packed: Packed, *, remove: bool) -> None:
+        """Add `ordinal` to (or take it from) every postings list the entry is filed in."""
+        postings = self.vocabulary.postings
+        abjad = self.vocabulary.skeletons
+        keyed: list[tuple[Postings, set[str]]] = [
+            (self.grams, {g for local in packed.locals for g in grams(local, GRAM_STEP)}),
+            (self.phones, {p[-PHONE_SUFFIX:] for p in packed.phones}),
+        ]
+        if abjad:
+            keyed.append((self.skeletons, {k for w in packed.words for k in abjad.get(w, ())}))
+        if remove:
+            for wid in self.name_ids(packed):
                 with contextlib.suppress(ValueError):
-                    postings.remove(ordinal)
-
-    def _new_word(self, word: str) -> None:
-        """A word seen for the first time joins the vocabulary (it is never dropped: an
-        empty postings list costs nothing to look up)."""
-        for deleted in deletions(word):
-            self.deletes.setdefault(deleted, []).append(word)
-        if word.isalpha():
-            self.sounds.setdefault(jellyfish.metaphone(word), []).append(word)
-        self.new_words.append(word)
+                    postings[wid].remove(ordinal)
+            for table, keys in keyed:
+                for key in keys:
+                    with contextlib.suppress(ValueError, KeyError):
+                        table[key].remove(ordinal)
+            return
+        for wid in self.name_ids(packed):
+            postings[wid].append(ordinal)
+        for table, keys in keyed:
+            for key in keys:
+                found = table.get(key)
+                if found is None:
+                    found = table[key] = array("i")
+                found.append(ordinal)
 
     # ------------------------------------------------------------ reading
-    def sorted_vocabulary(self) -> list[str]:
-        if self.new_words:
-            if len(self.new_words) > 64:
-                self.vocabulary = sorted({*self.vocabulary, *self.new_words})
-            else:
-                for word in self.new_words:
-                    bisect.insort(self.vocabulary, word)
-            self.new_words = []
-        return self.vocabulary
-
-    def entries_at(self, ordinals: Iterable[int]) -> Iterator[Entry]:
+    def entries_at(self, ordinals: list[int]) -> Iterator[tuple[int, Packed]]:
         for ordinal in ordinals:
-            blob = self.entries[int(ordinal)]
-            if blob is not None:
-                yield _decode(blob)
+            packed = self.forward.get(ordinal)
+            if packed is not None:
+                yield ordinal, packed
 
     def memory_breakdown(self) -> dict[str, int]:
         """Approximate bytes held per structure (for the benchmark's report)."""
-        import sys
 
         def table(t: Postings) -> int:
             return sys.getsizeof(t) + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in t.items())
 
         return {
-            "entries": sys.getsizeof(self.entries)
-            + sum(sys.getsizeof(b) for b in self.entries if b is not None),
-            "id_map": sys.getsizeof(self.ordinals) + sum(sys.getsizeof(k) for k in self.ordinals),
-            "name_postings": table(self.names),
+            **self.forward.memory(),
+            "name_postings": self.vocabulary.postings_nbytes,
             "email_gram_postings": table(self.grams),
             "phone_postings": table(self.phones),
-            "vocabulary": sys.getsizeof(self.deletes)
-            + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in self.deletes.items())
-            + sys.getsizeof(self.sounds)
-            + sum(sys.getsizeof(v) for v in self.sounds.values())
-            + sys.getsizeof(self.vocabulary),
+            "skeleton_postings": table(self.skeletons),
+            "vocabulary": self.vocabulary.nbytes,
         }

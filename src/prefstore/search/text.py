@@ -2,33 +2,18 @@
 
 Everything that compares human text goes through here, so "Crème Brûlée", "creme brulee"
 and "CREME-BRULEE" are one thing, "almonds" matches "almond", and "oatmilk" matches
-"oat milk". The rules are deliberately simple and symmetric: both sides of a comparison are
-normalised the same way, so a rule that is linguistically rough (plural stripping) still
-makes equal things equal.
+"oat milk"; letters of every script are kept ("арахис" is a word). The rules are
+deliberately simple and symmetric: both sides of a comparison are normalised the same way,
+so a rule that is linguistically rough (plural stripping) still makes equal things equal.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
-# Letters that NFKD does not decompose into a base letter plus a combining mark.
-_SPECIAL = str.maketrans(
-    {
-        "ß": "ss",
-        "æ": "ae",
-        "œ": "oe",
-        "ø": "o",
-        "ł": "l",
-        "đ": "d",
-        "ð": "d",
-        "þ": "th",
-        "ı": "i",  # noqa: RUF001 (dotless i, Turkish)
-        "ħ": "h",
-    }
-)
-_NON_WORD = re.compile(r"[^0-9a-z]+")
+from prefstore.customers import names
+
 # Words whose final "s" is not a plural: stripping it would make them collide with others.
 _KEEP_S = frozenset(
     {
@@ -59,13 +44,10 @@ _KEEP_S = frozenset(
 _IRREGULAR = {"oats": "oat", "peas": "pea", "anchovies": "anchovy", "knives": "knife"}
 
 
-@lru_cache(maxsize=65_536)
 def fold(text: str) -> str:
-    """Case- and accent-folded, punctuation turned into single spaces."""
-    lowered = text.casefold().translate(_SPECIAL)
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", stripped).strip()
+    """Case- and accent-folded words of any script, punctuation turned into single spaces
+    (`prefstore.customers.names.fold`: the one folding names and menus share)."""
+    return names.fold(text)
 
 
 def tokens(text: str) -> list[str]:
@@ -106,8 +88,11 @@ def contains_phrase(haystack: list[str], needle: list[str]) -> bool:
     return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
 
 
+_NON_DIGIT = re.compile(r"\D+")
+
+
 def digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
+    return _NON_DIGIT.sub("", text)
 
 
 # ---------------------------------------------------------------- phrase finding

@@ -12,7 +12,9 @@ Frames both ways are a kind byte, a length and the payload. The parent sends bod
 then `END`; it writes only as fast as the child reads (the socket buffers and the stream's
 drain bound what is in flight), so a body is never held whole. The child answers with
 `SUMMARY` (msgpack of the `ImportSummary`) or `ERROR` (the error tree's class and fields,
-rebuilt in the parent, so the HTTP mapping is that of an import run in the server).
+rebuilt in the parent, so the HTTP mapping is that of an import run in the server); before
+that, `PROGRESS` frames carry its running totals (rows read, rejected) for the parent's
+metrics.
 
 The child never outlives its import: a body that ends early (the client went away, or the
 body was too large) closes the socket, and the child is terminated; the server dying ends it
@@ -40,18 +42,20 @@ from redis.asyncio.connection import Connection, UnixDomainSocketConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from prefstore import errors
+from prefstore.customers.names import Nicknames
 from prefstore.customers.transaction import Storage, utc_now
 from prefstore.errors import PrefstoreError, Unavailable
 from prefstore.models.results import ImportSummary
 from prefstore.redis.connection import OUTAGE_ERRORS, connect
 from prefstore.redis.keyspace import KeySpace
-from prefstore.transfer.importer import Importer, ImportOptions
+from prefstore.transfer.importer import Importer, ImportOptions, Progress
 from prefstore.transfer.workers import exit_with_parent, forkserver_context
 
 log = logging.getLogger(__name__)
 
 _FRAME = struct.Struct("!cI")
-CHUNK, END, SUMMARY, ERROR = b"C", b"E", b"S", b"X"
+CHUNK, END, SUMMARY, ERROR, PROGRESS = b"C", b"E", b"S", b"X", b"P"
+_TOTALS = struct.Struct("!QQ")
 NICE = 10
 """How much lower the child's CPU priority is: the import is batch work, lookups are not."""
 EXIT_SECONDS = 5.0
@@ -69,15 +73,20 @@ class Job:
     region: str
     salt: bytes
     options: ImportOptions
+    nicknames: Nicknames | None = None
 
 
 async def run_apart(
-    importer: Importer, chunks: AsyncIterator[bytes], options: ImportOptions
+    importer: Importer,
+    chunks: AsyncIterator[bytes],
+    options: ImportOptions,
+    progress: Progress | None = None,
 ) -> ImportSummary:
-    """`importer.run(chunks, options)` in a child process (see the module docstring)."""
+    """`importer.run(chunks, options)` in a child process (see the module docstring);
+    `progress` is told its running totals as they arrive."""
     url = reachable_url(importer.redis)
     if url is None or importer.storage.clock is not utc_now:
-        return await importer.run_beside(chunks, options)
+        return await importer.run_beside(chunks, options, progress)
     storage = importer.storage
     job = Job(
         url=url,
@@ -87,6 +96,7 @@ async def run_apart(
         region=importer.region,
         salt=await importer.salt_for(options.dry_run),
         options=options,
+        nicknames=importer.nicknames,
     )
     ours, theirs = socket.socketpair()
     process = forkserver_context().Process(
@@ -100,7 +110,7 @@ async def run_apart(
             theirs.close()
         reader, writer = await asyncio.open_connection(sock=ours)
         try:
-            summary = await _exchange(reader, writer, chunks)
+            summary = await _exchange(reader, writer, chunks, progress)
             answered = True
             return summary
         finally:
@@ -128,12 +138,15 @@ def reachable_url(redis: Redis) -> str | None:
 
 
 async def _exchange(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, chunks: AsyncIterator[bytes]
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    chunks: AsyncIterator[bytes],
+    progress: Progress | None,
 ) -> ImportSummary:
     """Send the body while waiting for the answer: a child that fails early (an unreadable
     first line, the decompressed limit) answers before the body is all sent."""
     sending = asyncio.create_task(_send(writer, chunks))
-    answer = asyncio.create_task(_answer(reader))
+    answer = asyncio.create_task(_answer(reader, progress))
     try:
         await asyncio.wait({sending, answer}, return_when=asyncio.FIRST_COMPLETED)
         if sending.done() and not answer.done():
@@ -155,10 +168,15 @@ async def _send(writer: asyncio.StreamWriter, chunks: AsyncIterator[bytes]) -> N
     await writer.drain()
 
 
-async def _answer(reader: asyncio.StreamReader) -> ImportSummary:
+async def _answer(reader: asyncio.StreamReader, progress: Progress | None) -> ImportSummary:
     try:
         kind, size = _FRAME.unpack(await reader.readexactly(_FRAME.size))
         payload = await reader.readexactly(size)
+        while kind == PROGRESS:
+            if progress is not None:
+                progress(*_TOTALS.unpack(payload))
+            kind, size = _FRAME.unpack(await reader.readexactly(_FRAME.size))
+            payload = await reader.readexactly(size)
     except (asyncio.IncompleteReadError, ConnectionError) as exc:
         raise Unavailable("the import process ended without an answer") from exc
     if kind == SUMMARY:
@@ -213,8 +231,14 @@ async def _serve(job: Job, sock: socket.socket) -> None:
     redis = connect(job.url, job.timeout)
     try:
         storage = Storage(redis, KeySpace(job.prefix), job.notes_on_card)
-        importer = Importer(storage, region=job.region, salt=lambda: _given(job.salt))
-        summary = await importer.run(_received(reader), job.options)
+        importer = Importer(
+            storage, region=job.region, salt=lambda: _given(job.salt), nicknames=job.nicknames
+        )
+
+        def progress(rows: int, rejected: int) -> None:  # sent as it comes: frames are small
+            writer.write(_FRAME.pack(PROGRESS, _TOTALS.size) + _TOTALS.pack(rows, rejected))
+
+        summary = await importer.run(_received(reader), job.options, progress=progress)
         kind, payload = SUMMARY, msgspec.msgpack.encode(summary)
     except asyncio.IncompleteReadError:
         return  # the body ended early: nobody waits for an answer

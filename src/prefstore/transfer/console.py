@@ -87,6 +87,7 @@ def summary_table(path: Path, summary: ImportSummary, sink: RejectsFile) -> Tabl
     title = f"{path.name}: {'dry run — nothing written' if summary.dry_run else 'imported'}"
     table = Table("", "rows", title=title, title_justify="left")
     table.add_row("preset", summary.preset)
+    table.add_row("encoding", summary.encoding)
     for name in ("rows", "created", "updated", "unchanged", "suppressed", "rejected"):
         table.add_row(name, f"{getattr(summary, name):,}")
     table.add_row("time", f"{summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s)")

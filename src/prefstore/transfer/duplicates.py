@@ -1,7 +1,10 @@
 """Dry-run duplicate hints: would-be new customers that look like existing ones.
 
 Two people are flagged when they share a partial identifier (the last four digits of a
-phone, or an email's local part) and their names are close (rapidfuzz token-sort ratio).
+phone, or an email's local part) and their names are close: rapidfuzz token-sort ratio over
+folded names, in Latin letters too ("Olga Smirnova" beside "Ольга Смирнова"), a nickname
+standing for the name it shortens ("Peggy Whitfield" beside "Margaret Whitfield";
+`customers/names.py`).
 The partial-identifier table is built from one SCAN of the store: its memory grows with the
 number of existing customers, so only a dry run builds it.
 """
@@ -11,9 +14,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from rapidfuzz import fuzz
 from redis.asyncio import Redis
 
+from prefstore.customers.names import Nicknames, default_nicknames, name_similarity
 from prefstore.models.records import CustomerRecord
 from prefstore.models.results import DuplicateCandidate
 from prefstore.redis.connection import as_bytes, translated_errors
@@ -35,13 +38,16 @@ def _tokens(emails: list[str], phones: list[str]) -> dict[str, str]:
 
 
 class DuplicateFinder:
-    def __init__(self) -> None:
+    def __init__(self, nicknames: Nicknames | None = None) -> None:
         self._by_token: dict[str, list[int]] = defaultdict(list)
         self._people: list[tuple[str, str]] = []
+        self._nicknames = nicknames or default_nicknames()
 
     @classmethod
-    async def load(cls, redis: Redis, keys: KeySpace) -> DuplicateFinder:
-        finder = cls()
+    async def load(
+        cls, redis: Redis, keys: KeySpace, nicknames: Nicknames | None = None
+    ) -> DuplicateFinder:
+        finder = cls(nicknames)
         batch: list[bytes] = []
         async with translated_errors():
             async for key in redis.scan_iter(match=keys.record_pattern(), count=SCAN_COUNT):
@@ -69,7 +75,7 @@ class DuplicateFinder:
         for token, shown in _tokens(row.emails, row.phones).items():
             for index in self._by_token.get(token, []):
                 customer_id, name = self._people[index]
-                score = fuzz.token_sort_ratio(row.name, name, processor=str.casefold)
+                score = name_similarity(row.name, name, self._nicknames)
                 if score >= NAME_THRESHOLD and (best is None or score > best.score):
                     best = DuplicateCandidate(
                         line=row.line,

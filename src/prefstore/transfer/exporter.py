@@ -4,16 +4,19 @@ One line per customer: `{"customer": <record without its version>, "events": [..
 version is the store's own concurrency counter, not data. Lines come sorted by customer id
 so two stores holding the same customers export identical bytes. Memory stays bounded: the
 ids from SCAN are sorted in runs spilled to temporary files and merged, and records are
-fetched a batch at a time.
+fetched a batch at a time. `export_file` writes a file whole or not at all.
 """
 
 from __future__ import annotations
 
+import gzip
 import heapq
+import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
-from typing import IO, Any
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import IO, Any, Protocol
 
 import msgspec
 from redis.asyncio import Redis
@@ -85,10 +88,44 @@ async def export_lines(redis: Redis, keys: KeySpace) -> AsyncIterator[bytes]:
                     yield export_line(as_bytes(raw), events)
 
 
-async def export_to(redis: Redis, keys: KeySpace, out: IO[bytes]) -> int:
+class Writable(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+
+async def export_to(redis: Redis, keys: KeySpace, out: Writable) -> int:
     """`prefstore export`: every line written to `out`; returns how many customers."""
     count = 0
     async for line in export_lines(redis, keys):
         out.write(line)
         count += 1
     return count
+
+
+async def export_file(redis: Redis, keys: KeySpace, path: Path) -> int:
+    """`export_to` a file (gzipped when its name ends in `.gz`), whole or not at all: a failed
+    export (Redis gone, disk full, interrupted) leaves `path` as it was, missing or the
+    previous export, and no partial file (`_whole_or_nothing`)."""
+    with _whole_or_nothing(path) as out:
+        return await export_to(redis, keys, out)
+
+
+@contextmanager
+def _whole_or_nothing(path: Path) -> Iterator[Writable]:
+    """A file written under a temporary name beside `path` and renamed over it once the
+    block ends without an error (else removed). Readable by its owner only: it holds every
+    customer."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with open(handle, "wb") as raw:
+            if path.suffix == ".gz":
+                # The name the gzip header records is the final one, not the temporary one.
+                with gzip.GzipFile(filename=path.name, mode="wb", fileobj=raw) as packed:
+                    yield packed
+            else:
+                yield raw
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

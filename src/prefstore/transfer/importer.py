@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import ConnectionPool, Redis
 
+from prefstore.customers.names import Nicknames
 from prefstore.customers.transaction import Storage
 from prefstore.errors import InvalidInput, Unavailable
 from prefstore.models.results import ImportSummary, RowRejection
@@ -45,8 +46,15 @@ MAX_LISTED_REJECTIONS = 1000
 thousand and the count, not a response larger than the file."""
 _MAPPING_CACHE = 256
 
+PROGRESS_ROWS = 1000
+"""An import reports its running totals every this many rows read, and once at the end."""
+
 SaltSource = Callable[[], Awaitable[bytes]]
 """The deployment's suppression salt, created when missing (`CustomerStore.suppression_salt`)."""
+
+
+Progress = Callable[[int, int], None]
+"""Told an import's running totals: rows read, rows rejected (the HTTP layer's metrics)."""
 
 
 class RejectSink(Protocol):
@@ -77,11 +85,20 @@ class Importer:
     """Imports into the store's `storage` (the same client, keys, card rendering and clock),
     phones read in `region`. Each `run` imports one stream."""
 
-    def __init__(self, storage: Storage, *, region: str, salt: SaltSource) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        region: str,
+        salt: SaltSource,
+        nicknames: Nicknames | None = None,
+    ) -> None:
         self.storage = storage
         self.redis, self.keys = storage.redis, storage.keys
         self.region = region
         self.salt = salt
+        # The deployment's added nicknames, for the dry run's duplicate hints (as in search).
+        self.nicknames = nicknames
 
     async def run(
         self,
@@ -89,6 +106,7 @@ class Importer:
         options: ImportOptions,
         rejects: RejectSink | None = None,
         on_rows: Callable[[int], None] | None = None,
+        progress: Progress | None = None,
     ) -> ImportSummary:
         started = time.perf_counter()
         summary = ImportSummary(dry_run=options.dry_run, preset=options.mapping.preset)
@@ -100,7 +118,7 @@ class Importer:
         )
         duplicates = None
         if options.dry_run:
-            duplicates = await DuplicateFinder.load(self.redis, self.keys)
+            duplicates = await DuplicateFinder.load(self.redis, self.keys, self.nicknames)
         listed = options.max_listed if options.keep_rejections else 0
         report = _Report(summary, rejects, listed, duplicates)
         columns = _Columns(options.mapping)
@@ -110,6 +128,8 @@ class Importer:
         async with aclosing(self._converted(chunks, options, columns, report)) as converted:
             async for line, raw, result in converted:
                 summary.rows += 1
+                if progress is not None and summary.rows % PROGRESS_ROWS == 0:
+                    progress(summary.rows, summary.rejected)
                 if isinstance(result, InvalidInput):
                     report.rejected(line, None if isinstance(raw, InvalidInput) else raw, result)
                     continue
@@ -119,6 +139,8 @@ class Importer:
                     batch = []
         if batch:
             await self._flush(writer, batch, report, options.retry_seconds, on_rows)
+        if progress is not None:
+            progress(summary.rows, summary.rejected)
         summary.unknown_columns = list(columns.unknown)
         if summary.preset == "auto" and columns.resolved:
             summary.preset = next(iter(columns.resolved.values())).preset
@@ -127,7 +149,7 @@ class Importer:
         return summary
 
     async def run_beside(
-        self, chunks: AsyncIterator[bytes], options: ImportOptions
+        self, chunks: AsyncIterator[bytes], options: ImportOptions, progress: Progress | None = None
     ) -> ImportSummary:
         """`run` on a thread with its own event loop and Redis connection (see the module
         docstring); `chunks` are still read on the calling loop."""
@@ -138,8 +160,10 @@ class Importer:
             redis = _same_server(self.redis)
             try:
                 storage = dataclasses.replace(self.storage, redis=redis)
-                importer = Importer(storage, region=self.region, salt=lambda: _given(salt))
-                return await importer.run(_bridged(chunks, caller), options)
+                importer = Importer(
+                    storage, region=self.region, salt=lambda: _given(salt), nicknames=self.nicknames
+                )
+                return await importer.run(_bridged(chunks, caller), options, progress=progress)
             finally:
                 await redis.aclose()
 
@@ -219,8 +243,9 @@ async def _bridged(
 async def _parsed(
     chunks: AsyncIterator[bytes], options: ImportOptions, columns: _Columns, report: _Report
 ) -> AsyncIterator[Parsed]:
-    async for header, rows in read_rows(chunks, options.format, options.max_bytes):
+    async for header, rows, encoding in read_rows(chunks, options.format, options.max_bytes):
         report.header = header
+        report.summary.encoding = encoding
         for line, raw in rows:
             yield line, raw, columns.mapping_for(raw, header)
 

@@ -3,12 +3,14 @@
 A target is one of:
   id, crm_id, name, first_name, last_name, email, phone, tags, notes[:all|staff],
   allergies[:dietary|intolerance|allergy|severe], likes[:category], dislikes[:category],
-  identifier:<kind>, date:<kind>, created_at, events (NDJSON only), ignore.
+  identifier:<kind>, date:<kind>, created_at, events (NDJSON only), follow_up[:all|staff],
+  consent:<channel>, opt_out:<channel> (channel: email, sms, phone, post), consent_at, ignore.
 Column names match case-insensitively, with runs of spaces collapsed.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from typing import Any, get_args
 
 from prefstore.errors import InvalidInput
 from prefstore.models.fields import Category, Severity, Visibility
+from prefstore.models.records import CHANNELS
 
 SIMPLE_TARGETS = frozenset(
     {
@@ -31,6 +34,7 @@ SIMPLE_TARGETS = frozenset(
         "tags",
         "created_at",
         "events",
+        "consent_at",
         "ignore",
     }
 )
@@ -39,7 +43,10 @@ QUALIFIERS: dict[str, tuple[str, ...]] = {
     "likes": get_args(Category),
     "dislikes": get_args(Category),
     "notes": get_args(Visibility),
+    "follow_up": get_args(Visibility),
 }
+CHANNEL_TARGETS = ("consent", "opt_out")
+"""Targets that need a channel: `consent:email`, `opt_out:phone`, …"""
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 REJECT_COLUMNS = frozenset({"_line", "_field", "_reason", "_reject"})
 """Columns a rejects file adds: ignored when it is imported again."""
@@ -55,13 +62,23 @@ def check_target(target: str, where: str) -> str:
     if target in SIMPLE_TARGETS:
         return target
     base, _, qualifier = target.partition(":")
+    if base in CHANNEL_TARGETS and qualifier in CHANNELS:
+        return target
     if base in QUALIFIERS and (not qualifier or qualifier in QUALIFIERS[base]):
         return target
     if base in ("identifier", "date") and _KIND.match(qualifier):
         if base == "identifier" and qualifier in ("email", "phone", "id"):
             raise InvalidInput(where, f"use the '{qualifier}' target, not identifier:{qualifier}")
         return target
-    raise InvalidInput(where, f"unknown target {target!r} (see docs/IMPORT.md)")
+    known = [*SIMPLE_TARGETS, *(f"{b}:{q}" for b, qs in QUALIFIERS.items() for q in qs)]
+    known += [f"{b}:{c}" for b in CHANNEL_TARGETS for c in CHANNELS]
+    raise InvalidInput(where, f"unknown target {target!r}{_did_you_mean(target, known)}")
+
+
+def _did_you_mean(given: str, known: list[str]) -> str:
+    """ "; did you mean 'hubspot'?" for a close miss (difflib), else where the list is."""
+    close = difflib.get_close_matches(given.strip().lower(), known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else " (see docs/IMPORT.md)"
 
 
 @dataclass(frozen=True)
@@ -108,15 +125,21 @@ class Mapping:
                 raise InvalidInput("column", f"{pair!r}: expected COLUMN=TARGET")
             mapping.columns[column_key(column)] = check_target(target, f"column {column!r}")
         if mapping.preset != "auto" and mapping.preset not in PRESETS:
-            raise InvalidInput("preset", f"unknown preset; one of auto, {', '.join(PRESETS)}")
+            names = ["auto", *PRESETS]
+            hint = _did_you_mean(mapping.preset, names).removesuffix(" (see docs/IMPORT.md)")
+            raise InvalidInput(
+                "preset", f"unknown preset {mapping.preset!r}{hint} (one of {', '.join(names)})"
+            )
         return mapping
 
     def merge_file(self, path: Path) -> None:
         """A mapping file: `{"preset": "hubspot", "columns": {"Fav drink": "likes:beverage"}}`."""
         try:
-            raw = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InvalidInput("map", f"cannot read mapping file {path}: {exc}") from None
+            raw = json.loads(path.read_text("utf-8-sig"))  # a BOM, as Windows editors write
+        except OSError as exc:
+            raise InvalidInput("map", f"cannot read mapping file {path}: {exc.strerror}") from None
+        except ValueError as exc:  # the JSON error says the line and column
+            raise InvalidInput("map", f"mapping file {path} is not valid JSON: {exc}") from None
         if not isinstance(raw, dict) or not isinstance(raw.get("columns", {}), dict):
             raise InvalidInput("map", 'expected {"preset": ..., "columns": {COLUMN: TARGET}}')
         unknown = set(raw) - {"preset", "columns", "description"}

@@ -6,14 +6,17 @@ merged. Rows earlier in the batch count as identifier owners for the rows after 
 
 * Profile fields the row carries (name, emails, phones) replace the stored ones: the CRM is
   the system of record for accounts. Identifiers and dates given are set; tags are added.
-* Allergies, likes/dislikes and notes are added or updated by the record rules
-  (`customers/rules.py`), never removed: prefstore is the system of record for them and
+* Allergies, likes/dislikes, notes and follow-ups are added or updated by the record rules
+  (`customers/rules/`), never removed: prefstore is the system of record for them and
   staff may have added more. A CRM file never weakens a known allergy or dietary need.
+* Consent is put channel by channel by the consent rule (`rules.put_consent`): a file never
+  turns an opt-out into an opt-in unless its statement is dated (`consent_at`) later.
 * Item ids derive from the customer and the label, so a re-run builds identical items;
-  notes are added once per text. An event without an operation id gets one derived from
-  the customer and the event (`event_operation_id`), so a re-run never counts it twice.
+  notes and follow-ups are added once per text. An event without an operation id gets one
+  derived from the customer and the event (`event_operation_id`): a re-run counts it once.
 * A restore line (from `prefstore export`) replaces the whole record as it was exported,
-  except that known allergies stay (the safety rule holds for restores too).
+  except that known allergies stay (the safety rule holds for restores too) and consent is
+  put by the consent rule (an old backup never re-opts-in someone who opted out since).
 Merging is idempotent: merging a row twice gives what merging it once gave.
 """
 
@@ -31,8 +34,19 @@ import msgspec
 from prefstore.customers import rules
 from prefstore.errors import InvalidInput
 from prefstore.models.inputs import EventInput
-from prefstore.models.records import Allergy, CustomerRecord, Event, History, Note, Preference
+from prefstore.models.records import (
+    CHANNELS,
+    Allergy,
+    ChannelConsent,
+    CustomerRecord,
+    Event,
+    FollowUp,
+    History,
+    Note,
+    Preference,
+)
 from prefstore.redis.keyspace import KeySpace, identifier_keys
+from prefstore.transfer.restore import restore_clock as ctx_now
 from prefstore.transfer.restore import signed
 from prefstore.transfer.rows import Incoming
 
@@ -132,7 +146,7 @@ def fold_row(
     try:
         events = _new_events(row, cid, pending, ctx)
         if row.restore is not None:
-            new = restored(current, row, events, ctx.actor)
+            new = restored(current, row, events, ctx.actor, ctx.now)
             changes = changed_fields(current, new) if current else ["*"]
         else:
             base = current or new_customer(cid, row, ctx.now)
@@ -141,7 +155,7 @@ def fold_row(
                 changes = ["*"]
             if events:
                 new.history = _counted(new.history, events)
-    except InvalidInput as exc:  # a record limit (rules.py): the row is refused, as at the API
+    except InvalidInput as exc:  # a record limit: the row is refused, as at the API
         return RowResult("rejected", cid, InvalidInput(_column(row, exc.field), exc.reason))
     if current is not None and not changes and not events:
         return RowResult("unchanged", cid)
@@ -202,7 +216,7 @@ def _conflict(
 
 
 def _counted(history: History, events: list[Event]) -> History:
-    history = msgspec.structs.replace(history, item_counts=dict(history.item_counts))
+    history = rules.history_copy(history)
     for event in events:
         rules.count_event(history, event)
     return history
@@ -270,6 +284,12 @@ def merge(
         put("preferences", _preferences(current, incoming, actor, now))
     if incoming.notes:
         put("notes", _notes(current, incoming, actor, now))
+    if incoming.follow_ups:
+        put("follow_ups", _follow_ups(current, incoming, actor, now))
+    if incoming.consent:
+        consent = rules.change_consent(current.consent, incoming.consent, now)
+        new.consent = consent.consent
+        changed += sorted(consent.previous)
     if changed:
         new.updated_at = max(now, current.updated_at) if current.updated_at else now
     return new, changed
@@ -312,6 +332,17 @@ def _notes(current: CustomerRecord, incoming: Incoming, actor: str, now: datetim
     return items
 
 
+def _follow_ups(
+    current: CustomerRecord, incoming: Incoming, actor: str, now: datetime
+) -> list[FollowUp]:
+    items = current.follow_ups
+    for given in incoming.follow_ups:
+        follow_up_id = item_id(current.id, "follow_up", rules.note_key(given.text))
+        follow_up = rules.follow_up_from(given, actor, now, item_id=follow_up_id)
+        items = rules.add_follow_up(items, follow_up, now, once=True).items
+    return items
+
+
 def row_events(incoming: Incoming, anchor: str, actor: str, now: datetime) -> list[Event]:
     """The row's events, each with an operation id (derived when the row gave none)."""
     if incoming.restore is not None:
@@ -323,7 +354,11 @@ def row_events(incoming: Incoming, anchor: str, actor: str, now: datetime) -> li
 
 
 def restored(
-    current: CustomerRecord | None, incoming: Incoming, fresh: list[Event], actor: str
+    current: CustomerRecord | None,
+    incoming: Incoming,
+    fresh: list[Event],
+    actor: str,
+    now: datetime | None = None,
 ) -> CustomerRecord:
     """A restore line's record, signed by the importing key (`restore.signed`). Its history
     (derived from its events by `restore.validated`) is used for a customer that does not
@@ -332,18 +367,19 @@ def restored(
     record = signed(incoming.restore, [], actor)[0]
     if current is None:
         return msgspec.structs.replace(record, version=0)
-    history = msgspec.structs.replace(
-        current.history, item_counts=dict(current.history.item_counts)
-    )
+    history = rules.history_copy(current.history)
     for event in fresh:
         rules.count_event(history, event)
     allergies = rules.keep_known_allergies(record.allergies, current.allergies)
+    stated: dict[str, ChannelConsent] = {c: getattr(record.consent, c) for c in CHANNELS}
+    consent = rules.change_consent(current.consent, stated, now or ctx_now()).consent
     return msgspec.structs.replace(
-        record, version=current.version, history=history, allergies=allergies
+        record, version=current.version, history=history, allergies=allergies, consent=consent
     )
 
 
 def changed_fields(old: CustomerRecord, new: CustomerRecord) -> list[str]:
-    names = [*PROFILE_FIELDS, "allergies", "preferences", "notes", "history"]
+    names = [*PROFILE_FIELDS, "allergies", "preferences", "notes", "follow_ups", "consent"]
+    names += ["history"]
     names += ["created_at", "updated_at"]
     return [n for n in names if getattr(old, n) != getattr(new, n)]

@@ -1,24 +1,32 @@
 """Streaming readers: byte chunks (a file or an HTTP body) -> rows, never the whole input.
 
-`read_rows` is the one entry: format (sniffed when not given), gunzip, lines, parse. gzip
-is recognised by its magic bytes, the format by the first byte of the (gunzipped) text.
-CSV records may span lines (quoted newlines): a record is complete when it holds an even
-number of quote characters (RFC 4180 doubles quotes inside fields). A line that cannot be
-read becomes a rejection, not an abort.
+`read_rows` is the one entry: format (sniffed when not given), gunzip, text encoding, lines,
+parse. gzip is recognised by its magic bytes, the format by the first character of the
+(gunzipped) text. CSV records may span lines (quoted newlines): a record is complete when it
+holds an even number of quote characters (RFC 4180 doubles quotes inside fields). A line
+that cannot be read becomes a rejection, not an abort.
+
+Files are read as CRM tools and spreadsheets write them (docs/IMPORT.md): in UTF-8 (with or
+without a byte-order mark), UTF-16/32 or, guessed, another encoding (`_as_utf8`); lines
+ending in LF, CRLF or a CR alone, mixed (`_lines`); CSV delimited by `,` `;` or tab, or as
+Excel's `sep=` first line says (`CsvParser._dialect`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
+import re
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import msgspec
 
 from prefstore.errors import InvalidInput, TooLarge
+from prefstore.transfer.encodings import guessed, marked, transcoded
 
 Format = Literal["csv", "ndjson"]
 CHUNK_BYTES = 1 << 20
@@ -32,10 +40,25 @@ Row = tuple[int, Any]
 GZIP_MAGIC = b"\x1f\x8b"
 SNIFF_BYTES = 4096
 """Text looked at, at most, to tell NDJSON from CSV (leading blank lines are skipped)."""
+DETECT_BYTES = 1 << 16
+"""Bytes, from the first non-ASCII one, that decide the text encoding (UTF-8 or guessed)."""
 _BOM = b"\xef\xbb\xbf"
 _BLANK = _BOM + b" \t\r\n"
+_DELIMITERS = ",;\t"
+_SEP_LINE = re.compile(r'"?sep=([,;\t|])"?[,;\t|]*', re.IGNORECASE)
+"""Excel's first line naming the delimiter (`sep=;`), trailing empty cells allowed."""
+_QUOTED = re.compile(r'"[^"]*"')
+_ASCII = bytes(range(0x80))
 
 csv.field_size_limit(MAX_LINE_BYTES)
+
+
+class TextEncoding:
+    """The input's text encoding as `_as_utf8` found it (a codec name; "utf-8" until a
+    non-ASCII byte says otherwise): parsers name it in rejections, the summary reports it."""
+
+    def __init__(self) -> None:
+        self.name = "utf-8"
 
 
 async def file_chunks(path: Path, progress: list[int] | None = None) -> AsyncIterator[bytes]:
@@ -51,17 +74,25 @@ def _too_large(limit: int) -> TooLarge:
     return TooLarge(f"an import is limited to {limit} bytes of (decompressed) input")
 
 
+async def _head(chunks: AsyncIterable[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:
+    """The first `size` bytes at least (fewer: the whole input), however small the chunks
+    come, and the stream after them."""
+    source, head = aiter(chunks), b""
+    async for chunk in source:
+        head += chunk
+        if len(head) >= size:
+            break
+    return head, source
+
+
 async def _gunzipped(chunks: AsyncIterable[bytes], limit: int | None) -> AsyncIterator[bytes]:
     """Pass bytes through, or gunzip them when they start with the gzip magic; TooLarge
     past `limit` bytes of output (None: no limit)."""
-    inflate: Any = None
+    head, source = await _head(chunks, len(GZIP_MAGIC))
+    inflate: Any = zlib.decompressobj(wbits=31) if head.startswith(GZIP_MAGIC) else None
     read = out = 0
-    async for chunk in chunks:
-        if not chunk:
-            continue
+    async for chunk in _replayed([head], source):
         if inflate is None:
-            inflate = zlib.decompressobj(wbits=31) if chunk[:2] == GZIP_MAGIC else False
-        if inflate is False:
             out += len(chunk)
             if limit is not None and out > limit:
                 raise _too_large(limit)
@@ -93,14 +124,60 @@ async def _gunzipped(chunks: AsyncIterable[bytes], limit: int | None) -> AsyncIt
             raise InvalidInput("body", f"not valid gzip: {exc}") from None
 
 
+async def _as_utf8(chunks: AsyncIterable[bytes], seen: TextEncoding) -> AsyncIterator[bytes]:
+    """The text as UTF-8, whatever it was written in; `seen.name` says what that was. A
+    byte-order mark names the encoding, as do UTF-16's NUL bytes without one. Otherwise the
+    text is UTF-8 until its first non-ASCII byte; from there `DETECT_BYTES` decide: valid
+    UTF-8 is passed on untouched, anything else is guessed (`encodings.guessed`) and
+    transcoded as it streams. Memory: at most `DETECT_BYTES` and one chunk."""
+    head, source = await _head(chunks, 4)  # for a byte-order mark
+    name, mark = marked(head) if not head.isascii() or b"\x00" in head else (None, 0)
+    if name is not None:  # a mark is trusted (nothing is guessed), and dropped
+        seen.name = name
+        rest = _replayed([head[mark:]], source)
+        async for chunk in rest if name == "utf-8-sig" else transcoded(rest, name):
+            yield chunk
+        return
+    # UTF-8 until a non-ASCII byte, then decided on at most DETECT_BYTES from there.
+    window: list[bytes] = []
+    start = size = 0
+    ended = True
+    async for chunk in _replayed([head], source):
+        if not window:
+            if chunk.isascii():  # the whole cost of plain UTF-8, until its first non-ASCII
+                if chunk:
+                    yield chunk
+                continue
+            start = len(chunk) - len(chunk.lstrip(_ASCII))
+        window.append(chunk)
+        size += len(chunk)
+        if size - start >= DETECT_BYTES:
+            ended = False
+            break
+    sample = b"".join(window)[start : start + DETECT_BYTES]
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=ended)
+    except UnicodeDecodeError:
+        seen.name = guessed(sample)
+    rest = _replayed(window, source)
+    async for chunk in rest if seen.name == "utf-8" else transcoded(rest, seen.name):
+        yield chunk
+
+
 async def _lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, bytes | None]]]:
-    """Batches of (line number, line without newline); None for an over-long line."""
+    """Batches of (line number, line without its end); None for an over-long line. A line
+    ends at LF, CRLF or a CR alone."""
     pending = b""
     number = 0
     skipping = False
     async for chunk in chunks:
-        parts = (pending + chunk).split(b"\n")
-        pending = parts.pop()
+        data = pending + chunk
+        # `bytes.splitlines` ends lines at LF, CRLF and CR alone, in one pass (in C).
+        parts = data.splitlines()
+        pending = b""
+        if parts and not data.endswith(b"\n"):
+            # The last line goes on in the next chunk; a CR ending it may be half a CRLF.
+            pending = parts.pop() + (b"\r" if data.endswith(b"\r") else b"")
         batch: list[tuple[int, bytes | None]] = []
         for part in parts:
             number += 1
@@ -113,6 +190,7 @@ async def _lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, 
             pending, skipping = b"", True
         if batch:
             yield batch
+    pending = pending.removesuffix(b"\r")
     if pending or skipping:
         yield [(number + 1, None if skipping else pending)]
 
@@ -121,24 +199,32 @@ async def sniffed(chunks: AsyncIterator[bytes]) -> tuple[Format, AsyncIterator[b
     """What format a byte stream holds, decided in this one place: looking through gzip (its
     magic bytes), a first `{` or `[` is NDJSON, anything else CSV. Returns the format and the
     stream as it was, the bytes read to decide replayed first."""
+    first, rest = await _head(chunks, len(GZIP_MAGIC))
+    inflate = zlib.decompressobj(wbits=31) if first.startswith(GZIP_MAGIC) else None
     head: list[bytes] = []
     text = b""
-    inflate: Any = None
-    async for chunk in chunks:
-        if not chunk:
-            continue
+    async for chunk in _replayed([first], rest):
         head.append(chunk)
-        if inflate is None:
-            inflate = zlib.decompressobj(wbits=31) if chunk[:2] == GZIP_MAGIC else False
         try:
             # Bounded: the gzip bomb check is `_gunzipped`'s; this only needs a few bytes.
             text += inflate.decompress(chunk, SNIFF_BYTES) if inflate else chunk
         except zlib.error:
             break  # reading the stream (`_gunzipped`) reports it
-        if text.lstrip(_BLANK) or len(text) >= SNIFF_BYTES or (inflate and inflate.eof):
+        # Four bytes at least: a byte-order mark (UTF-16's, UTF-32's) is not a character.
+        if (len(text) >= 4 and _first_character(text)) or len(text) >= SNIFF_BYTES:
             break
-    fmt: Format = "ndjson" if text.lstrip(_BLANK)[:1] in (b"{", b"[") else "csv"
-    return fmt, _replayed(head, chunks)
+        if inflate and inflate.eof:
+            break
+    fmt: Format = "ndjson" if _first_character(text) in (b"{", b"[") else "csv"
+    return fmt, _replayed(head, rest)
+
+
+def _first_character(text: bytes) -> bytes:
+    """The first character that is not blank (as UTF-8), if `text` has one yet."""
+    name, mark = marked(text)
+    if name is not None and name != "utf-8-sig":
+        text = text[mark:].decode(name, "ignore").encode()
+    return text.lstrip(_BLANK)[:1]
 
 
 async def _replayed(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -154,6 +240,8 @@ class Rows(NamedTuple):
     header: list[str] | None
     """The CSV header they are read under; None for NDJSON (each object names its own)."""
     rows: list[Row]
+    encoding: str
+    """The input's text encoding, as far as it has been read (`TextEncoding`)."""
 
 
 async def read_rows(
@@ -163,28 +251,33 @@ async def read_rows(
     TooLarge past `max_bytes` of decompressed input (None: no limit)."""
     if fmt is None:
         fmt, chunks = await sniffed(chunks)
-    parser: CsvParser | NdjsonParser = CsvParser() if fmt == "csv" else NdjsonParser()
-    async for batch in _lines(_gunzipped(chunks, max_bytes)):
+    seen = TextEncoding()
+    parser = CsvParser(seen) if fmt == "csv" else NdjsonParser(seen)
+    async for batch in _lines(_as_utf8(_gunzipped(chunks, max_bytes), seen)):
         rows = parser.feed(batch)
         if rows:
-            yield Rows(parser.header, rows)
+            yield Rows(parser.header, rows, seen.name)
     rest = parser.finish()
     if rest:
-        yield Rows(parser.header, rest)
+        yield Rows(parser.header, rest, seen.name)
 
 
 class CsvParser:
-    """Feeds lines, yields (line, cells). The first record is the header."""
+    """Feeds lines, yields (line, cells). The first record that is not blank is the header;
+    the delimiter is decided on it (`_dialect`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, encoding: TextEncoding | None = None) -> None:
         self.header: list[str] | None = None
+        self.delimiter: str | None = None
+        self._encoding = encoding or TextEncoding()
         self._record: list[str] = []
         self._start = 0
         self._quotes = 0
         self._size = 0
 
     def feed(self, batch: list[tuple[int, bytes | None]]) -> list[Row]:
-        records: list[tuple[int, str]] = []
+        starts: list[int] = []
+        records: list[str] = []
         out: list[Row] = []
         for number, raw in batch:
             if raw is None:
@@ -192,14 +285,12 @@ class CsvParser:
                 self._record, self._quotes, self._size = [], 0, 0
                 continue
             try:
-                text = raw.decode("utf-8").removesuffix("\r")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                out.append((number, InvalidInput("row", "not UTF-8 text")))
+                out.append((number, InvalidInput("row", f"not {self._encoding.name} text")))
                 continue
             if not self._record:
                 self._start = number
-                if number == 1:
-                    text = text.removeprefix("\ufeff")
             self._record.append(text)
             self._size += len(text)
             self._quotes += text.count('"')
@@ -209,15 +300,35 @@ class CsvParser:
                 self._record, self._quotes, self._size = [], 0, 0
                 continue
             if self._quotes % 2 == 0:
-                records.append((self._start, "\n".join(self._record)))
+                starts.append(self._start)
+                records.append("\n".join(self._record))
                 self._record, self._quotes, self._size = [], 0, 0
-        for (number, _text), cells in zip(records, _parse(r for _, r in records), strict=True):
-            if self.header is None:
-                self.header = cells
-            elif any(c.strip() for c in cells):
+        if self.delimiter is None:
+            self._dialect(starts, records)
+        for number, cells in _parse(starts, records, self.delimiter):
+            if isinstance(cells, InvalidInput):
                 out.append((number, cells))
+            elif any(c.strip() for c in cells):  # blank lines and Excel's empty rows: skipped
+                if self.header is None:
+                    self.header = cells
+                else:
+                    out.append((number, cells))
         out.sort(key=lambda row: row[0])
         return out
+
+    def _dialect(self, starts: list[int], records: list[str]) -> None:
+        """The delimiter, from the first record not blank: what Excel's `sep=;` line names
+        (the line is then dropped), else the one of `,` `;` tab the header has most of
+        outside quotes (`,` on a tie)."""
+        first = next((i for i, record in enumerate(records) if record.strip()), None)
+        if first is None:
+            return
+        if found := _SEP_LINE.fullmatch(records[first].strip()):
+            self.delimiter = found[1]
+            del starts[first], records[first]
+            return
+        unquoted = _QUOTED.sub("", records[first])
+        self.delimiter = max(_DELIMITERS, key=lambda d: (unquoted.count(d), d == ","))
 
     def finish(self) -> list[Row]:
         if self._record:
@@ -225,16 +336,37 @@ class CsvParser:
         return []
 
 
-def _parse(records: Iterator[str]) -> list[list[str]]:
-    # Each element is one whole record; the reader keeps quoted newlines inside a field.
-    return list(csv.reader(records))
+def _parse(starts: list[int], records: list[str], delimiter: str | None) -> Iterable[Row]:
+    """(line, cells) of each record (a whole record each: quoted newlines stay in the field).
+    A record of several lines that the csv module refuses was joined by a stray quote
+    (`5'11"`, `Bo"b`): its lines are read one by one, so no row is lost with it."""
+    delimiter = delimiter or ","
+    try:
+        # One row per record, or one was misread: `x"y,"z` has even quotes, yet the csv
+        # module takes its second quote as opening a field, which runs into the next record.
+        if len(parsed := list(csv.reader(records, delimiter=delimiter))) == len(records):
+            return zip(starts, parsed, strict=True)
+    except csv.Error:
+        pass
+    out: list[Row] = []
+    for number, text in zip(starts, records, strict=True):
+        try:
+            out.append((number, next(csv.reader([text], delimiter=delimiter), [])))
+        except csv.Error as exc:
+            if "\n" not in text:
+                out.append((number, InvalidInput("row", f"not CSV: {exc}")))
+                continue
+            lines = text.split("\n")
+            out += _parse([number + i for i in range(len(lines))], lines, delimiter)
+    return out
 
 
 class NdjsonParser:
     _decoder = msgspec.json.Decoder()
 
-    def __init__(self) -> None:
+    def __init__(self, encoding: TextEncoding | None = None) -> None:
         self.header: list[str] | None = None
+        self._encoding = encoding or TextEncoding()
 
     def feed(self, batch: list[tuple[int, bytes | None]]) -> list[Row]:
         out: list[Row] = []
@@ -242,8 +374,6 @@ class NdjsonParser:
             if raw is None:
                 out.append((number, InvalidInput("row", f"longer than {MAX_LINE_BYTES} bytes")))
                 continue
-            if number == 1:
-                raw = raw.removeprefix(_BOM)  # as the sniff and the CSV reader allow it
             if not raw.strip():
                 continue
             try:
@@ -253,6 +383,9 @@ class NdjsonParser:
                 continue
             except RecursionError:  # `[[[[…` a megabyte deep
                 out.append((number, InvalidInput("row", "JSON nested too deeply")))
+                continue
+            except UnicodeDecodeError:  # msgspec's answer to a string that is not UTF-8
+                out.append((number, InvalidInput("row", f"not {self._encoding.name} text")))
                 continue
             if not isinstance(obj, dict):
                 out.append((number, InvalidInput("row", "expected a JSON object per line")))

@@ -11,14 +11,18 @@ an API call would: every field goes through the same models and rules as API inp
   the line spells them.
 * The record's limits (`rules.check_profile`, `rules.check_items`).
 * Counters (visits, spend, …) are derived from the line's events, never read from it.
-* Authors (who confirmed an allergy, added a preference or note, recorded an event) become
-  the importing key's name (`signed`): a file cannot put words in someone else's mouth.
+* Authors (who confirmed an allergy, added a preference or note, wrote or resolved a
+  follow-up, recorded an event) become the importing key's name (`signed`): a file cannot
+  put words in someone else's mouth. Consent keeps its source and time (where and when the
+  person said it); against an existing record it is put by the consent rule (`merge.py`).
 * Times are read as every write path reads them (`rules.event_time`: UTC when no offset).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -37,16 +41,55 @@ from prefstore.models.fields import (
     Location,
     Name,
     PhoneText,
+    ShortText,
     Tag,
     explained,
 )
-from prefstore.models.inputs import AllergyInput, EventInput, NoteInput, PreferenceInput
-from prefstore.models.records import CustomerRecord, Event, History
+from prefstore.models.inputs import (
+    AllergyInput,
+    EventInput,
+    FollowUpInput,
+    NoteInput,
+    PreferenceInput,
+)
+from prefstore.models.records import (
+    ChannelConsent,
+    Consent,
+    ConsentStatus,
+    CustomerRecord,
+    Event,
+    FollowUp,
+    History,
+    Resolution,
+)
 
 _CUSTOMER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PATH = re.compile(r"`\$([^`]*)`")
 _MAX_EVENTS = 100_000
 """Events on one restore line; the line's byte limit (1 MB) binds long before this."""
+
+
+_MAX_FOLLOW_UPS = rules.MAX_OPEN_FOLLOW_UPS + rules.MAX_CLOSED_FOLLOW_UPS
+ConsentSource = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_.:-]{0,63}$")]
+
+
+class _ChannelConsent(msgspec.Struct, kw_only=True):
+    status: ConsentStatus = "unknown"
+    source: ConsentSource | None = None
+    at: datetime | None = None
+
+
+class _Consent(msgspec.Struct, kw_only=True):
+    email: _ChannelConsent | None = None
+    sms: _ChannelConsent | None = None
+    phone: _ChannelConsent | None = None
+    post: _ChannelConsent | None = None
+
+
+class _Resolution(msgspec.Struct, forbid_unknown_fields=False, kw_only=True):
+    at: datetime
+    venue: Location | None = None
+    note: ShortText | None = None
 
 
 class _Profile(msgspec.Struct, forbid_unknown_fields=False, kw_only=True):
@@ -65,14 +108,17 @@ class _Profile(msgspec.Struct, forbid_unknown_fields=False, kw_only=True):
     allergies: Annotated[list[dict[str, Any]], Meta(max_length=rules.MAX_ALLERGIES)] = []
     preferences: Annotated[list[dict[str, Any]], Meta(max_length=rules.MAX_PREFERENCES)] = []
     notes: Annotated[list[dict[str, Any]], Meta(max_length=rules.MAX_NOTES)] = []
+    follow_ups: Annotated[list[dict[str, Any]], Meta(max_length=_MAX_FOLLOW_UPS)] = []
+    consent: _Consent | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
 
 _ALLERGY = ("label", "severity", "note")
-_PREFERENCE = ("label", "sentiment", "category", "strength", "note", "source")
-_NOTE = ("text", "visibility")
-_EVENT = ("type", "at", "location", "channel", "items", "amount", "currency", "note")
+_PREFERENCE = ("label", "sentiment", "category", "strength", "note", "source", "over")
+_FOLLOW_UP = ("text", "visibility", "due", "expires_at", "venue")
+_NOTE = ("text", "visibility", "venue", "venue_only")
+_EVENT = ("type", "at", "location", "channel", "items", "amount", "currency", "note", "venue")
 
 
 def _picked(item: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
@@ -126,6 +172,8 @@ def validated(
         updated_at=rules.event_time(profile.updated_at, "customer.updated_at") or created,
     )
     _items(record, profile, created)
+    record.follow_ups = _follow_ups(profile, created)
+    record.consent = _consent(profile.consent)
     events = _events(obj.get("events") or [], now)
     record.history = History()
     for event in events:
@@ -139,21 +187,78 @@ def _items(record: CustomerRecord, profile: _Profile, now: datetime) -> None:
         field = f"customer.allergies[{i}]"
         given = _convert(_picked(raw, _ALLERGY), AllergyInput, field)
         at = rules.event_time(_time(raw.get("confirmed_at"), field), field) or now
-        allergy = rules.allergy_from(given, "", at, item_id=_item_id(raw, field))
+        with _within(field):
+            allergy = rules.allergy_from(given, "", at, item_id=_item_id(raw, field))
         record.allergies = rules.put_allergy(record.allergies, allergy).items
     for i, raw in enumerate(profile.preferences):
         field = f"customer.preferences[{i}]"
         given = _convert(_picked(raw, _PREFERENCE), PreferenceInput, field)
         at = rules.event_time(_time(raw.get("added_at"), field), field) or now
-        pref = rules.preference_from(given, "", at, item_id=_item_id(raw, field))
+        with _within(field):
+            pref = rules.preference_from(given, "", at, item_id=_item_id(raw, field))
         record.preferences = rules.put_preference(record.preferences, pref).items
     for i, raw in enumerate(profile.notes):
         field = f"customer.notes[{i}]"
         given = _convert(_picked(raw, _NOTE), NoteInput, field)
         at = rules.event_time(_time(raw.get("at"), field), field) or now
-        note = rules.note_from(given, "", at, item_id=_item_id(raw, field))
+        with _within(field):
+            note = rules.note_from(given, "", at, item_id=_item_id(raw, field))
         record.notes = rules.append_note(record.notes, note).items
     rules.check_items(record.allergies, record.preferences, record.notes)
+
+
+@contextmanager
+def _within(field: str) -> Iterator[None]:
+    """A rule's refusal names its place in the line (`customer.preferences[0].over`)."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if exc.field.startswith("customer."):
+            raise
+        raise InvalidInput(f"{field}.{exc.field}", exc.reason) from None
+
+
+def _follow_ups(profile: _Profile, now: datetime) -> list[FollowUp]:
+    """The record's follow-ups, open and closed, as the export has them (an expired one
+    too: it is history), checked as API input."""
+    found: list[FollowUp] = []
+    for i, raw in enumerate(profile.follow_ups):
+        field = f"customer.follow_ups[{i}]"
+        given = _convert(_picked(raw, _FOLLOW_UP), FollowUpInput, field)
+        resolved = raw.get("resolved")
+        if resolved is not None:
+            done = _convert(resolved, _Resolution, f"{field}.resolved")
+            at = rules.event_time(done.at, f"{field}.resolved.at") or now
+            note = rules.check_text(done.note, f"{field}.resolved.note") if done.note else None
+            resolved = Resolution(at=at, venue=done.venue, note=note)
+        follow_up_id = _item_id(raw, field)
+        if any(f.id == follow_up_id for f in found):
+            raise InvalidInput(f"{field}.id", "repeats an earlier follow-up's id")
+        found.append(
+            FollowUp(
+                id=follow_up_id,
+                text=rules.clean_text(given.text, f"{field}.text"),
+                visibility=given.visibility,
+                created_at=rules.event_time(_time(raw.get("created_at"), field), field) or now,
+                due=given.due,
+                expires_at=rules.event_time(given.expires_at, f"{field}.expires_at"),
+                resolved=resolved,
+                venue=given.venue,
+            )
+        )
+    return found
+
+
+def _consent(given: _Consent | None) -> Consent:
+    consent = Consent()
+    for channel in ("email", "sms", "phone", "post"):
+        stated: _ChannelConsent | None = getattr(given, channel, None)
+        if stated is not None and stated.status != "unknown":
+            at = rules.event_time(stated.at, f"customer.consent.{channel}.at")
+            setattr(
+                consent, channel, ChannelConsent(**{**msgspec.structs.asdict(stated), "at": at})
+            )
+    return consent
 
 
 def _item_id(raw: dict[str, Any], field: str) -> str:
@@ -195,8 +300,16 @@ def signed(
         allergies=[msgspec.structs.replace(a, confirmed_by=actor) for a in record.allergies],
         preferences=[msgspec.structs.replace(p, added_by=actor) for p in record.preferences],
         notes=[msgspec.structs.replace(n, author=actor) for n in record.notes],
+        follow_ups=[_signed_follow_up(f, actor) for f in record.follow_ups],
     )
     return new, [msgspec.structs.replace(e, recorded_by=actor) for e in events]
+
+
+def _signed_follow_up(follow_up: FollowUp, actor: str) -> FollowUp:
+    resolved = follow_up.resolved
+    if resolved is not None:
+        resolved = msgspec.structs.replace(resolved, by=actor)
+    return msgspec.structs.replace(follow_up, created_by=actor, resolved=resolved)
 
 
 def restore_clock() -> datetime:

@@ -26,12 +26,14 @@ from prefstore.models.inputs import (
     AllergyInput,
     CustomerCreate,
     EventInput,
+    FollowUpInput,
     NoteInput,
     PreferenceInput,
 )
-from prefstore.models.records import CustomerRecord, Event
+from prefstore.models.records import ChannelConsent, CustomerRecord, Event
 from prefstore.transfer import restore
 from prefstore.transfer.mapping import ResolvedMapping
+from prefstore.transfer.row_extras import EXTRA_TARGETS, RowExtras
 
 # `\s*[;|,]\s*` was quadratic on a run of spaces with no separator ("a" + 20,000 spaces +
 # "b": 7.5 s); splitting on the separator alone and stripping the parts is linear.
@@ -44,6 +46,17 @@ MAX_LIST = 500
 MAX_ROW_EVENTS = 1000
 _SEVERITIES = frozenset({"dietary", "intolerance", "allergy", "severe"})
 _events_type = list[EventInput]
+_LIST_TARGETS = {
+    "email": "emails",
+    "phone": "phones",
+    "tags": "tags",
+    "allergies": "allergies",
+    "likes": "preferences",
+    "dislikes": "preferences",
+}
+"""Targets that take several values, and the `CustomerCreate` field they fill."""
+_ELEMENT_REASONS = {"phones": "not a valid phone number", "emails": "not a valid email address"}
+"""What a bad phone or email says, rather than msgspec's "Expected `str` of length >= 3"."""
 
 
 @dataclass(slots=True)
@@ -66,6 +79,9 @@ class Incoming:
     preferences: list[PreferenceInput] = field(default_factory=list)
     notes: list[NoteInput] = field(default_factory=list)
     events: list[EventInput] = field(default_factory=list)
+    follow_ups: list[FollowUpInput] = field(default_factory=list)
+    consent: dict[str, ChannelConsent] = field(default_factory=dict)
+    """Channel -> what the row states (`row_extras.py`), put by `rules.put_consent`."""
     created_at: datetime | None = None
     restore: CustomerRecord | None = None
     """A whole record from `prefstore export` (then `restore_events` are its events)."""
@@ -92,7 +108,10 @@ def matched_on(
 class _Collect:
     """Gathers a mapped row into the shape of `CustomerCreate` (plus import-only parts)."""
 
-    def __init__(self) -> None:
+    def __init__(self, preset: str = "prefstore") -> None:
+        self.preset = preset
+        self.extras: RowExtras | None = None
+        """Follow-ups and consent, made for the rows that have them."""
         self.data: dict[str, Any] = {}
         self.sources: dict[str, str] = {}
         self.first = ""
@@ -114,6 +133,13 @@ class _Collect:
             self.events = value
             self.sources["events"] = column
             return
+        if base in _LIST_TARGETS:
+            self._add_list(base, qualifier, column, value)
+            return
+        if base in EXTRA_TARGETS:
+            self.extras = self.extras or RowExtras(self.preset)
+            self.extras.put(base, qualifier, column, value)
+            return
         text = value if isinstance(value, str) else _scalar_text(value, column)
         if base in ("id", "name"):
             self.data[base] = text
@@ -126,9 +152,6 @@ class _Collect:
         elif base == "crm_id":
             self.crm = text
             self.sources["identifiers.crm"] = column
-        elif base in ("email", "phone", "tags"):
-            key = {"email": "emails", "phone": "phones", "tags": "tags"}[base]
-            self.add(key, column, _split(value))
         elif base == "identifier":
             self.data.setdefault("identifiers", {})[qualifier] = text
             self.sources[f"identifiers.{qualifier}"] = column
@@ -137,19 +160,25 @@ class _Collect:
             self.data.setdefault("dates", {})[qualifier] = _date_text(text)
             self.sources[f"dates.{qualifier}"] = column
             self.sources.setdefault("dates", column)  # msgspec names a bad value `dates[...]`
-        elif base == "allergies":
-            self.add("allergies", column, [_allergy(v, qualifier) for v in _split(value)])
-        elif base in ("likes", "dislikes"):
-            category = qualifier or "other"
-            items = [
-                {"label": v, "sentiment": base, "category": category, "source": "import"}
-                for v in _split(value)
-            ]
-            self.add("preferences", column, items)
         elif base == "notes":
             self.add("notes", column, [{"text": text, "visibility": qualifier or "all"}])
         elif base == "created_at":
             self.created_at = _timestamp(text, column)
+
+    def _add_list(self, base: str, qualifier: str, column: str, value: Any) -> None:
+        """A target that takes several values: a list (NDJSON) or one cell split on `;` `,` `|`."""
+        if base in ("email", "phone", "tags"):
+            self.add(_LIST_TARGETS[base], column, _split(value, column))
+        elif base == "allergies":
+            items = [_allergy(v, qualifier) for v in _split(value, column)]
+            self.add("allergies", column, items)
+        else:
+            category = qualifier or "other"
+            items = [
+                {"label": v, "sentiment": base, "category": category, "source": "import"}
+                for v in _split(value, column)
+            ]
+            self.add("preferences", column, items)
 
 
 def _check_size(value: Any, column: str) -> None:
@@ -170,12 +199,21 @@ def _scalar_text(value: Any, column: str) -> str:
     return str(value)
 
 
-def _split(value: Any) -> list[str]:
+def _split(value: Any, column: str) -> list[str]:
     if isinstance(value, list):
-        parts = [str(v).strip() for v in value]
+        parts = [(v if isinstance(v, str) else _scalar_text(v, column)).strip() for v in value]
     else:
-        parts = [v.strip() for v in _SEPARATOR.split(str(value))]
+        text = value if isinstance(value, str) else _scalar_text(value, column)
+        parts = [v.strip() for v in _SEPARATOR.split(text)]
     return [v for v in parts if v]
+
+
+def _excel_text(value: str) -> str:
+    """The text of Excel's text-forcing formula `="0123"` (how a spreadsheet keeps a phone's
+    or an id's leading zero), its quotes undoubled; any other cell as it is."""
+    if len(value) >= 3 and value[1] == '"' and value[-1] == '"':
+        return value[2:-1].replace('""', '"').strip()
+    return value
 
 
 def _allergy(text: str, severity: str) -> dict[str, str]:
@@ -222,10 +260,12 @@ def convert(
 
 def from_cells(line: int, cells: list[str], mapping: ResolvedMapping, region: str) -> Incoming:
     """A CSV row (or flat NDJSON row as cells) -> Incoming; raises InvalidInput on bad data."""
-    collect = _Collect()
+    collect = _Collect(mapping.preset)
     for index, target, column in mapping.targets:
         if index < len(cells):
             value = cells[index].strip()
+            if value and value[0] == "=":
+                value = _excel_text(value)
             if value:
                 collect.put(target, column, value)
     return _finish(line, cells, collect, region)
@@ -233,7 +273,7 @@ def from_cells(line: int, cells: list[str], mapping: ResolvedMapping, region: st
 
 def from_object(line: int, obj: dict[str, Any], mapping: ResolvedMapping, region: str) -> Incoming:
     """A flat NDJSON object mapped by column names (values may be lists)."""
-    collect = _Collect()
+    collect = _Collect(mapping.preset)
     for _index, target, column in mapping.targets:
         value = obj.get(column)
         if value is None or value == "" or value == []:
@@ -250,6 +290,8 @@ def _validation_field(exc: msgspec.ValidationError, sources: dict[str, str]) -> 
     # `allergies[2].label` -> the column of allergies[2], else of allergies, else the path.
     head = path.split(".")[0] if path else "row"
     column = sources.get(head) or sources.get(head.split("[")[0]) or path or "row"
+    if "[" in head and head.split("[")[0] in _ELEMENT_REASONS:  # one phone or email
+        return InvalidInput(column, _ELEMENT_REASONS[head.split("[")[0]])
     return InvalidInput(column, explained(reason))
 
 
@@ -292,6 +334,8 @@ def _finish(line: int, raw: Any, collect: _Collect, region: str) -> Incoming:
     incoming.preferences = _labelled(create.preferences, "preferences", src)
     incoming.notes = [n for n in create.notes if n.text.strip()]
     incoming.events = events
+    if (extras := collect.extras) is not None:
+        incoming.follow_ups, incoming.consent = extras.follow_ups(), extras.consent()
     incoming.match_keys = matched_on(incoming.emails, incoming.phones, incoming.identifiers)
     if not incoming.match_keys and incoming.id is None:
         raise InvalidInput("row", "no CRM id, email, phone or other identifier to match on")

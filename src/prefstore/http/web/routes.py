@@ -7,6 +7,7 @@ given the same domain objects as the API, by dependency injection (`http/deps.py
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,12 +18,14 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from prefstore.customers import quick_entry, shorthand
 from prefstore.customers.desk import UndoPointer
-from prefstore.errors import Forbidden, InvalidInput, NotFound
+from prefstore.customers.venues import acting_venue
+from prefstore.errors import Conflict, Forbidden, InvalidInput, NotFound
 from prefstore.http.auth import authenticate, client_address
 from prefstore.http.deps import AllServices, Config, Index, Reader, StaffDesk, Store
 from prefstore.http.web import session
+from prefstore.http.web.actions import ACTION_ROUTES
 from prefstore.http.web.session import require_staff, staff_of
-from prefstore.models.fields import EmailText, Name, PhoneText
+from prefstore.models.fields import CustomerId, EmailText, Name, PhoneText, VenueName
 from prefstore.models.inputs import CustomerCreate
 from prefstore.models.results import SearchResult
 from prefstore.models.views import EventPage
@@ -52,10 +55,37 @@ class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class SignIn(_Body):
     key: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    venue: VenueName | None = None
+    """Where the staff member works, for a key bound to no venue (a bound key's venue is
+    theirs; naming another is refused)."""
 
 
 class EntryText(_Body):
     text: Annotated[str, msgspec.Meta(max_length=shorthand.MAX_TEXT)]
+
+
+class BoundEntry(EntryText):
+    """A line to save, bound to the card it was typed on: at a queue the next guest's card
+    may be open by the time Enter lands, and a line must never be saved onto them."""
+
+    customer_id: CustomerId
+    """The guest whose card showed when the line was typed; refused (409) unless it is the
+    guest in the path."""
+    created_at: datetime | None = None
+    """That card's `created_at`: refused (409) if the id now names a re-created record."""
+
+
+class ShownCard(_Body):
+    customer_id: CustomerId
+    """The guest whose card is shown: undo is refused (409) if the last entry was on
+    another one, so a press meant for this card never changes someone else's."""
+
+
+class Owner(msgspec.Struct, kw_only=True):
+    """Who holds a phone or email: what the new-guest form needs to offer that guest."""
+
+    id: str
+    name: str
 
 
 class NewCustomer(_Body):
@@ -68,6 +98,7 @@ class SessionInfo(msgspec.Struct, kw_only=True):
     signed_in: bool
     name: str | None = None
     expires_at: float | None = None
+    venue: str | None = None
 
 
 class Preview(msgspec.Struct, kw_only=True):
@@ -105,7 +136,9 @@ async def who_am_i(request: AnyRequest, settings: Config) -> SessionInfo:
     staff = await session.current(request, settings.session_seconds)
     if staff is None:
         return SessionInfo(signed_in=False)
-    return SessionInfo(signed_in=True, name=staff.name, expires_at=staff.expires_at)
+    return SessionInfo(
+        signed_in=True, name=staff.name, expires_at=staff.expires_at, venue=staff.venue
+    )
 
 
 @post("/session", status_code=200)
@@ -116,8 +149,12 @@ async def sign_in(
     principal = await authenticate(services, data.key.strip(), client_address(request.scope))
     if "write" not in principal.scopes:
         raise Forbidden("this key can only look cards up; staff sign in with a write key")
-    staff = session.start(request, principal.key_id, principal.name, settings.session_seconds)
-    return SessionInfo(signed_in=True, name=staff.name, expires_at=staff.expires_at)
+    venue = acting_venue(principal.venue, data.venue, settings.venues)
+    lifetime = settings.session_seconds
+    staff = session.start(request, principal.key_id, principal.name, lifetime, venue)
+    return SessionInfo(
+        signed_in=True, name=staff.name, expires_at=staff.expires_at, venue=staff.venue
+    )
 
 
 @delete("/session", status_code=204)
@@ -135,7 +172,7 @@ async def search(
     # The same in-process index the /v1/search API uses, kept current from the change feed.
     if not fold(q) and "@" not in q:
         return SearchResult(query=q, hits=[])  # typing "+" or "(" is not worth an error
-    return SearchResult(query=q, hits=search_index.search(q, limit, "staff"))
+    return SearchResult(query=q, hits=await search_index.search(q, limit, "staff"))
 
 
 @get("/customers/{customer_id:str}", guards=[require_staff])
@@ -149,6 +186,23 @@ async def card(reader: Reader, customer_id: FromPath[str]) -> Response[bytes]:
 @get("/customers/{customer_id:str}/events", guards=[require_staff])
 async def recent_events(store: Store, customer_id: FromPath[str]) -> EventPage:
     return await store.list_events(customer_id, limit=RECENT_EVENTS)
+
+
+@get("/owner", guards=[require_staff])
+async def owner(
+    reader: Reader,
+    phone: Annotated[str | None, QueryParameter(max_length=40)] = None,
+    email: Annotated[str | None, QueryParameter(max_length=254)] = None,
+) -> Owner:
+    """Who already holds this phone or email (the new-guest form's 409 names only the
+    field). Staff sign in with write keys, which see names and contacts in full."""
+    if (phone is None) == (email is None):
+        raise InvalidInput("phone", "give exactly one of phone or email")
+    kind, value = ("phone", phone) if phone is not None else ("email", email or "")
+    found = await reader.by_identifier(kind, value, "staff")
+    if found is None:
+        raise NotFound(f"no customer holds this {kind}")
+    return msgspec.json.decode(found.body, type=Owner)
 
 
 @post("/customers", guards=[require_staff], status_code=201)
@@ -175,13 +229,24 @@ async def preview(store: Store, customer_id: FromPath[str], data: JSONBody[Entry
 
 @post("/customers/{customer_id:str}/entries", guards=[require_staff], status_code=201)
 async def add_entry(
-    request: AnyRequest, desk: StaffDesk, customer_id: FromPath[str], data: JSONBody[EntryText]
+    request: AnyRequest, desk: StaffDesk, customer_id: FromPath[str], data: JSONBody[BoundEntry]
 ) -> Saved:
+    if data.customer_id != customer_id:
+        raise Conflict(
+            "this line was typed on another guest's card: nothing was saved", field="customer_id"
+        )
     entry = shorthand.parse(data.text)
     if entry.empty:
         raise InvalidInput("text", "nothing to save: type +like -dislike !allergy #tag or a note")
     staff = staff_of(request)
-    saved = await desk.add(customer_id, entry, key_id=staff.key_id, actor=staff.name)
+    saved = await desk.add(
+        customer_id,
+        entry,
+        key_id=staff.key_id,
+        actor=staff.name,
+        created_at=data.created_at,
+        venue=staff.venue,
+    )
     if saved.pointer is not None:
         # Only a pointer: what the entry said about the person stays in their own keys.
         session.put_session_value(request, UNDO, msgspec.to_builtins(saved.pointer))
@@ -194,7 +259,7 @@ async def add_entry(
 
 
 @post("/undo", guards=[require_staff], status_code=200)
-async def undo_last(request: AnyRequest, desk: StaffDesk) -> Reverted:
+async def undo_last(request: AnyRequest, desk: StaffDesk, data: JSONBody[ShownCard]) -> Reverted:
     raw = session.session_value(request, UNDO)
     try:
         pointer = msgspec.convert(raw, UndoPointer) if raw is not None else None
@@ -202,6 +267,9 @@ async def undo_last(request: AnyRequest, desk: StaffDesk) -> Reverted:
         pointer = None  # a session from before undo pointers: nothing it can undo
     if pointer is None:
         raise NotFound("nothing to undo")
+    if pointer.customer_id != data.customer_id:
+        # Kept, not spent: it is still the undo of that guest's card.
+        raise Conflict("the last entry was on another guest's card: open it to undo it")
     # Spent whatever the outcome: a refused undo is not offered again.
     session.put_session_value(request, UNDO, None)
     staff = staff_of(request)
@@ -220,10 +288,12 @@ def web_router(session_max_age: int, cookie_secure: bool) -> Router:
             search,
             card,
             recent_events,
+            owner,
             new_customer,
             preview,
             add_entry,
             undo_last,
+            *ACTION_ROUTES,
         ],
         middleware=[session.session_config(session_max_age, cookie_secure).middleware],
         include_in_schema=False,

@@ -45,6 +45,8 @@ class Staff:
     since: float
     """Epoch seconds of the sign-in."""
     expires_at: float
+    venue: str | None = None
+    """Where they work: their key's venue, or the one chosen at sign-in (a key of none)."""
 
 
 class _RotatingBackend(ServerSideSessionBackend):
@@ -89,12 +91,14 @@ def session_config(max_age: int, secure: bool) -> StaffSessionConfig:
     )
 
 
-def start(connection: Connection, key_id: str, name: str, lifetime: int) -> Staff:
-    """Sign in: a new session (under a new id) for this key."""
+def start(
+    connection: Connection, key_id: str, name: str, lifetime: int, venue: str | None = None
+) -> Staff:
+    """Sign in: a new session (under a new id) for this key, at `venue`."""
     now = wall_clock()
-    staff = Staff(key_id=key_id, name=name, since=now, expires_at=now + lifetime)
+    staff = Staff(key_id=key_id, name=name, since=now, expires_at=now + lifetime, venue=venue)
     connection.state[_ROTATE] = True
-    connection.set_session({"key_id": key_id, "name": name, "since": now})
+    connection.set_session({"key_id": key_id, "name": name, "since": now, "venue": venue})
     return staff
 
 
@@ -109,12 +113,19 @@ async def current(connection: Connection, lifetime: int) -> Staff | None:
         key_id, name, since = str(data["key_id"]), str(data["name"]), float(data["since"])
     except (KeyError, TypeError, ValueError):
         since, key_id, name = 0.0, "", ""
+    venue = data.get("venue")
     expires_at = since + lifetime
     check = services_of(connection.app.state).key_check
     if not key_id or expires_at <= wall_clock() or not await check.still_valid(key_id):
         connection.clear_session()
         return None
-    return Staff(key_id=key_id, name=name, since=since, expires_at=expires_at)
+    return Staff(
+        key_id=key_id,
+        name=name,
+        since=since,
+        expires_at=expires_at,
+        venue=venue if isinstance(venue, str) else None,
+    )
 
 
 async def require_staff(connection: Connection, _handler: BaseRouteHandler) -> None:
