@@ -14,9 +14,8 @@ from litestar.params import FromPath, JSONBody
 from prefstore.http.auth import require_scope
 from prefstore.http.customers import IdempotencyKey, IfMatch
 from prefstore.http.deps import Caller, Store
-from prefstore.http.followups import card_response
 from prefstore.http.openapi import problems
-from prefstore.http.responses import parse_if_match
+from prefstore.http.responses import parse_if_match, written_response
 from prefstore.models.inputs import ConsentInput
 from prefstore.models.views import Card
 
@@ -53,4 +52,4 @@ class ConsentController(Controller):
             expect_version=parse_if_match(if_match),
             idempotency_key=idempotency_key,
         )
-        return card_response(written, who)  # type: ignore[return-value]
+        return written_response(written, who.view)  # type: ignore[return-value]

@@ -25,7 +25,7 @@ from prefstore.customers.transaction import Written
 from prefstore.http.auth import require_scope
 from prefstore.http.deps import Caller, Config, Feed, Store
 from prefstore.http.openapi import problems
-from prefstore.http.responses import IF_MATCH_FORM, parse_if_match, rendered_response
+from prefstore.http.responses import IF_MATCH_FORM, parse_if_match, replayed, written_response
 from prefstore.http.venues import VenueFilter, at_venue, notes_at_venue, venue_filter
 from prefstore.models.inputs import (
     AllergyChange,
@@ -334,7 +334,7 @@ class CustomerController(Controller):
             customer_id, data, actor=who.name, idempotency_key=idempotency_key
         )
         body = EventRecorded(event=event, duplicate=duplicate, version=written.card.version)
-        return Response(body, status_code=200 if duplicate else 201, headers=_replayed(written))
+        return Response(body, status_code=200 if duplicate else 201, headers=replayed(written))
 
     @get("/{customer_id:str}/events", opt=READ, summary="Events, newest first", responses=PAGE)
     async def list_events(
@@ -369,12 +369,5 @@ async def _remove(
     return _card(written, who)  # type: ignore[return-value]
 
 
-def _replayed(written: Written) -> dict[str, str]:
-    """Said on an answer that is a stored outcome, as Stripe does: nothing was applied now."""
-    return {"idempotent-replayed": "true"} if written.replayed else {}
-
-
 def _card(written: Written, who: Caller, status: int = 200) -> Response[bytes]:
-    response = rendered_response(written.card, who.view, status)
-    response.headers.update(_replayed(written))
-    return response
+    return written_response(written, who.view, status)

@@ -14,12 +14,11 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody, PathParameter
 
 from prefstore.customers.followups import visible
-from prefstore.customers.transaction import Written
 from prefstore.http.auth import require_scope
 from prefstore.http.customers import IdempotencyKey, IfMatch
 from prefstore.http.deps import Caller, Config, Store
 from prefstore.http.openapi import problems
-from prefstore.http.responses import parse_if_match, rendered_response
+from prefstore.http.responses import parse_if_match, written_response
 from prefstore.http.venues import at_venue
 from prefstore.models.inputs import FollowUpInput, FollowUpResolve
 from prefstore.models.views import Card, FollowUpList
@@ -60,7 +59,7 @@ class FollowUpController(Controller):
             expect_version=parse_if_match(if_match),
             idempotency_key=idempotency_key,
         )
-        return card_response(written, who, 201)  # type: ignore[return-value]
+        return written_response(written, who.view, 201)  # type: ignore[return-value]
 
     @post(
         "/{customer_id:str}/follow-ups/{follow_up_id:str}/resolve",
@@ -94,7 +93,7 @@ class FollowUpController(Controller):
             expect_version=parse_if_match(if_match),
             idempotency_key=idempotency_key,
         )
-        return card_response(written, who)  # type: ignore[return-value]
+        return written_response(written, who.view)  # type: ignore[return-value]
 
     @get(
         "/{customer_id:str}/follow-ups",
@@ -108,12 +107,3 @@ class FollowUpController(Controller):
         record = await store.get_record(customer_id)
         shown = visible(record.follow_ups, staff=who.view == "staff")
         return FollowUpList(customer_id=record.id, follow_ups=shown)
-
-
-def card_response(written: Written, who: Caller, status: int = 200) -> Response[bytes]:
-    """The caller's view of the card a write answered with (`Idempotent-Replayed: true` on a
-    stored outcome)."""
-    response = rendered_response(written.card, who.view, status)
-    if written.replayed:
-        response.headers["idempotent-replayed"] = "true"
-    return response

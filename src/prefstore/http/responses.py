@@ -6,6 +6,7 @@ from litestar import MediaType, Response
 
 from prefstore.customers.cards import RenderedCard
 from prefstore.customers.reader import CardBytes, View
+from prefstore.customers.transaction import Written
 from prefstore.errors import InvalidInput
 
 
@@ -30,6 +31,18 @@ def rendered_response(card: RenderedCard, view: View, status: int = 200) -> Resp
         media_type=MediaType.JSON,
         headers={"etag": etag(card.version)},
     )
+
+
+def replayed(written: Written) -> dict[str, str]:
+    """Said on an answer that is a stored outcome, as Stripe does: nothing was applied now."""
+    return {"idempotent-replayed": "true"} if written.replayed else {}
+
+
+def written_response(written: Written, view: View, status: int = 200) -> Response[bytes]:
+    """The caller's view of the card a write answered with, marked if it was replayed."""
+    response = rendered_response(written.card, view, status)
+    response.headers.update(replayed(written))
+    return response
 
 
 MAX_VERSION_DIGITS = 18
